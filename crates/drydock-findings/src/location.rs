@@ -1,14 +1,16 @@
 use std::ops::Range;
 
-/// A byte range `start..end` into a source text.
+/// A half-open byte range `start..end` into a source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
+    /// Offset of the first byte.
     pub start: usize,
+    /// Offset one past the last byte.
     pub end: usize,
 }
 
 impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
+    pub const fn new(start: usize, end: usize) -> Self {
         Span { start, end }
     }
 
@@ -16,12 +18,32 @@ impl Span {
         self.start..self.end
     }
 
-    pub fn len(self) -> usize {
+    /// Length in bytes.
+    pub const fn len(self) -> usize {
         self.end.saturating_sub(self.start)
     }
 
-    pub fn is_empty(self) -> bool {
+    pub const fn is_empty(self) -> bool {
         self.len() == 0
+    }
+
+    /// The text the span covers (empty if the span does not fit `source`).
+    pub fn text(self, source: &str) -> &str {
+        source.get(self.start..self.end).unwrap_or("")
+    }
+
+    /// The span without trailing `\r`/`\n` characters of `source`.
+    pub fn trim_end_newline(self, source: &str) -> Span {
+        let text = self.text(source);
+        Span::new(
+            self.start,
+            self.start + text.trim_end_matches(['\r', '\n']).len(),
+        )
+    }
+
+    /// The smallest span covering both.
+    pub fn cover(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 }
 
