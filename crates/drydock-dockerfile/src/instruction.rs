@@ -315,6 +315,15 @@ pub(crate) fn parse_instruction(
     let word = &text[kw_start..kw_end];
     let keyword = Keyword::parse(word).ok_or_else(|| format!("unknown instruction: {word}"))?;
     let (flags, args_start) = extract_flags(line, kw_end, escape);
+    // BuildKit rejects a known string flag written without `=value` (`COPY --from build …`).
+    const BOOLEAN_FLAGS: [&str; 4] = ["link", "parents", "keep-git-dir", "unpack"];
+    if let Some(flag) = flags.iter().find(|flag| {
+        flag.value.is_none()
+            && keyword.known_flags().contains(&flag.name.as_str())
+            && !BOOLEAN_FLAGS.contains(&flag.name.as_str())
+    }) {
+        return Err(format!("missing a value on flag: {}", flag.name));
+    }
     let args_end = args_start + text[args_start..].trim_end().len();
     let args_start = args_start.min(args_end);
     let args = Args {

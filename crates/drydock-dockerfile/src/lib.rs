@@ -170,6 +170,12 @@ impl<'a> Parser<'a> {
             }
             pos = self.instruction(read.line, read.comments, pos);
         }
+        if self.file.instructions.is_empty() && self.file.errors.is_empty() {
+            // BuildKit: "the Dockerfile cannot be empty" (comments and directives alone count as
+            // empty).
+            let end = self.source.len();
+            self.error(Span::new(end, end), "the Dockerfile has no instructions");
+        }
         self.file
     }
 

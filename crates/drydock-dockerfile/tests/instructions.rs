@@ -387,3 +387,19 @@ fn invalid_utf8_is_reported_with_its_offset() {
             .is_empty()
     );
 }
+
+#[test]
+fn string_flag_without_value_is_an_error_but_boolean_flags_are_not() {
+    let file = parse("FROM a\nCOPY --from build /app /srv\nCOPY --link --parents a/ /b/\n");
+    assert_eq!(file.errors.len(), 1, "{:?}", file.errors);
+    assert_eq!(file.errors[0].message, "missing a value on flag: from");
+    assert_eq!(file.instructions.len(), 2);
+}
+
+#[test]
+fn a_file_of_only_comments_and_directives_is_an_error() {
+    let file = parse("# syntax=docker/dockerfile:1\n# nothing here\n\n");
+    assert_eq!(file.errors.len(), 1);
+    assert_eq!(file.errors[0].message, "the Dockerfile has no instructions");
+    assert!(parse("").errors.len() == 1);
+}
