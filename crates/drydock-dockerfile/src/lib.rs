@@ -98,7 +98,8 @@ impl Dockerfile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> LineColumn {
-        self.line_index.line_column(&self.source, offset)
+        let (line, column) = self.line_index.line_column(&self.source, offset);
+        LineColumn { line, column }
     }
 
     /// The value of a directive (`syntax`, `escape`, `check`).
