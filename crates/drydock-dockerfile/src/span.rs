@@ -10,4 +10,3 @@ pub struct LineColumn {
     /// 1-based column, in characters.
     pub column: usize,
 }
-

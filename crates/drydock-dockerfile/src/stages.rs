@@ -15,7 +15,7 @@ use std::ops::Range;
 use crate::Dockerfile;
 use crate::expand::{Variables, expand, lookup};
 use crate::image::ImageRef;
-use crate::instruction::{Instruction, InstructionKind, Keyword};
+use crate::instruction::{Command, Instruction, InstructionKind, Keyword};
 use crate::span::Span;
 
 /// Options for [`Dockerfile::stage_graph`] and [`Dockerfile::scope_before`].
@@ -127,9 +127,13 @@ pub struct Edge {
 /// Whether the file builds an application or a base image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageKind {
-    /// The final stage (with the stages it is built FROM) has CMD,
-    /// ENTRYPOINT, EXPOSE or HEALTHCHECK, or copies artifacts from another
-    /// stage, and declares no ONBUILD triggers.
+    /// The final stage (with the stages it is built FROM) runs something:
+    /// EXPOSE or HEALTHCHECK, or an effective ENTRYPOINT/CMD that is more than
+    /// a bare shell or interpreter prompt (`CMD ["python3"]`, `CMD bash`,
+    /// `["php", "-a"]`: the product of language and tool images is their
+    /// toolchain). Not when the final stage has ONBUILD triggers or is named
+    /// for development, CI or building (`dev`, `devcontainer`, `ci`, `test`,
+    /// `build`…).
     Application,
     /// Anything else: meant to be built upon (e.g. `USER` may be set later).
     Base,
@@ -204,34 +208,131 @@ impl StageGraph {
         let Some(final_stage) = self.final_stage else {
             return ImageKind::Base;
         };
-        let instructions = |stage: usize| {
-            let range = self.stages[stage].instructions.clone();
-            file.instructions[range].iter()
-        };
-        if instructions(final_stage).any(|i| i.keyword == Keyword::Onbuild) {
+        let stage = &self.stages[final_stage];
+        let named_for_tooling = stage.name.as_deref().is_some_and(|name| {
+            matches!(
+                name,
+                "dev"
+                    | "devel"
+                    | "development"
+                    | "devcontainer"
+                    | "dev-env"
+                    | "ci"
+                    | "test"
+                    | "tests"
+                    | "build"
+                    | "builder"
+            )
+        });
+        let instructions = &file.instructions[stage.instructions.clone()];
+        if named_for_tooling || instructions.iter().any(|i| i.keyword == Keyword::Onbuild) {
             return ImageKind::Base;
         }
-        let runtime = self
-            .ancestry(final_stage)
-            .into_iter()
-            .flat_map(instructions)
-            .any(|i| {
-                matches!(
-                    i.keyword,
-                    Keyword::Cmd | Keyword::Entrypoint | Keyword::Expose | Keyword::Healthcheck
-                )
-            });
-        let copies_artifacts = self.edges.iter().any(|e| {
-            e.stage == final_stage
-                && e.kind == EdgeKind::CopyFrom
-                && matches!(e.target, EdgeTarget::Stage(_))
+        // The nearest stage's last CMD/ENTRYPOINT is the effective one.
+        let mut cmd = None;
+        let mut entrypoint = None;
+        for ancestor in self.ancestry(final_stage) {
+            let range = self.stages[ancestor].instructions.clone();
+            for instruction in file.instructions[range].iter().rev() {
+                match &instruction.kind {
+                    InstructionKind::Expose(_) | InstructionKind::Healthcheck(_) => {
+                        return ImageKind::Application;
+                    }
+                    InstructionKind::Cmd(command) => {
+                        cmd.get_or_insert(command);
+                    }
+                    InstructionKind::Entrypoint(command) => {
+                        entrypoint.get_or_insert(command);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // `ENTRYPOINT ["docker-php-entrypoint"]` wraps the command: the CMD says what runs.
+        let wrapper = entrypoint.is_some_and(|command| {
+            command_words(command).first().is_some_and(|first| {
+                first
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(first)
+                    .contains("entrypoint")
+            })
         });
-        if runtime || copies_artifacts {
+        let runs_something = match (entrypoint, cmd) {
+            (Some(entrypoint), _) if !wrapper => !is_bare_interpreter(entrypoint),
+            (_, Some(cmd)) => !is_bare_interpreter(cmd),
+            (Some(_), None) => true,
+            (None, None) => false,
+        };
+        if runs_something {
             ImageKind::Application
         } else {
             ImageKind::Base
         }
     }
+}
+
+/// The words of a command (shell form split on whitespace).
+fn command_words(command: &Command) -> Vec<&str> {
+    match command {
+        Command::Exec(words) => words.iter().map(|w| w.text.as_str()).collect(),
+        Command::Shell(word) => word.text.split_whitespace().collect(),
+    }
+}
+
+/// `bash`, `["php", "-a"]`, `python3`, `["--info"]`: a shell or interpreter with options only, or
+/// options only.
+fn is_bare_interpreter(command: &Command) -> bool {
+    let words = command_words(command);
+    let Some((first, rest)) = words.split_first() else {
+        return true;
+    };
+    if !rest.iter().all(|w| w.starts_with('-')) {
+        return false;
+    }
+    if first.starts_with('-') {
+        return true;
+    }
+    let program = first.rsplit('/').next().unwrap_or(first);
+    let program = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    matches!(
+        program,
+        "sh" | "bash"
+            | "ash"
+            | "dash"
+            | "zsh"
+            | "fish"
+            | "pwsh"
+            | "powershell"
+            | "cmd"
+            | "python"
+            | "ipython"
+            | "node"
+            | "nodejs"
+            | "irb"
+            | "ruby"
+            | "php"
+            | "perl"
+            | "jshell"
+            | "ghci"
+            | "erl"
+            | "iex"
+            | "julia"
+            | "R"
+            | "lua"
+            | "tclsh"
+            | "swift"
+            | "bun"
+            | "deno"
+            | "elixir"
+            | "groovysh"
+            | "scala"
+            | "sbt"
+            | "clojure"
+            | "rebar"
+            | "dotnet"
+            | "java"
+    )
 }
 
 impl Dockerfile {

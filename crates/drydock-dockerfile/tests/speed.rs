@@ -71,5 +71,10 @@ fn corpus_worst_case() {
             worst = (elapsed, path.display().to_string());
         }
     }
-    println!("{count} files, mean {:?}, worst {:?} ({})", total / count.max(1), worst.0, worst.1);
+    println!(
+        "{count} files, mean {:?}, worst {:?} ({})",
+        total / count.max(1),
+        worst.0,
+        worst.1
+    );
 }
