@@ -167,6 +167,31 @@ fn image_kind_classification() {
         kind("FROM node\nONBUILD COPY . /app\nCMD [\"node\"]\n"),
         ImageKind::Base
     );
+    // Language and tool images: their product is the prompt.
+    assert_eq!(kind("FROM debian\nCMD [\"python3\"]\n"), ImageKind::Base);
+    assert_eq!(kind("FROM debian\nCMD [\"php\", \"-a\"]\n"), ImageKind::Base);
+    assert_eq!(kind("FROM debian\nCMD bash\n"), ImageKind::Base);
+    // An entrypoint wrapper defers to CMD.
+    assert_eq!(
+        kind("FROM debian\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\"]\n"),
+        ImageKind::Base
+    );
+    assert_eq!(
+        kind("FROM debian\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"postgres\"]\n"),
+        ImageKind::Application
+    );
+    // The nearest stage's CMD wins over its parent's.
+    assert_eq!(
+        kind("FROM debian AS app\nCMD [\"/app\"]\nFROM app\nCMD [\"sh\"]\n"),
+        ImageKind::Base
+    );
+    // Artifact images that only copy from a build stage run nothing.
+    assert_eq!(
+        kind("FROM golang AS build\nRUN go build\nFROM scratch\nCOPY --from=build /x /x\n"),
+        ImageKind::Base
+    );
+    // Stages named for tooling are not shipped applications.
+    assert_eq!(kind("FROM node AS dev\nEXPOSE 3000\n"), ImageKind::Base);
 }
 
 #[test]
