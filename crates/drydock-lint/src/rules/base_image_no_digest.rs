@@ -1,0 +1,65 @@
+use drydock_findings::Severity;
+
+use super::security_helpers::external_bases;
+use crate::{Checker, Diagnostic, Rule};
+
+pub const RULE: Rule = Rule {
+    code: "DD205",
+    name: "base-image-no-digest",
+    summary: "FROM uses a tag without pinning its digest",
+    severity: Severity::Info,
+    enabled_by_default: true,
+    hadolint: None,
+    docs: r#"## What it does
+Reports a `FROM` whose external image has a version tag but no `@sha256:` digest, in every
+stage (a build stage's base changes the result as much as the final one). It does not fire for
+`scratch`, earlier stages, references with a variable without a default (`FROM ${BASE}`), or
+untagged and `latest` images (reported by `base-image-untagged` and `base-image-latest`).
+
+## Why is this bad?
+Tags are moved: `python:3.12-slim` is re-pushed for every patch release and base-image rebuild.
+Pinning the digest keeps builds reproducible and makes base-image updates explicit, reviewable
+changes (tools such as Renovate and Dependabot update pinned digests for you).
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+```
+
+Use instead:
+```dockerfile
+FROM python:3.12-slim@sha256:<digest>
+```
+
+## How to fix
+Append the digest of the tag you use (`docker buildx imagetools inspect python:3.12-slim`
+prints it); keep the tag for readers. `drydock lint --fix --resolve-digests` (coming) pins it
+for you.
+"#,
+    check,
+};
+
+fn check(checker: &mut Checker) {
+    for base in external_bases(checker) {
+        let image = base.image;
+        if image.digest.is_some() || image.tag.as_deref().is_none_or(|tag| tag == "latest") {
+            continue;
+        }
+        checker.report(
+            Diagnostic::new(
+                base.word.span,
+                format!(
+                    "base image {} is not pinned by digest, so the build changes when the tag is \
+                     re-pushed",
+                    base.shown()
+                ),
+            )
+            .help(format!(
+                "pin it as `{}@sha256:<digest>` (`docker buildx imagetools inspect {}` prints \
+                 the digest); pinning keeps builds reproducible, and `drydock lint --fix \
+                 --resolve-digests` (coming) will pin it for you",
+                base.name, base.name
+            )),
+        );
+    }
+}
