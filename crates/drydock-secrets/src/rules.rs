@@ -521,7 +521,7 @@ pub(crate) static RULES: &[RuleDef] = &[
     },
     RuleDef {
         id: "generic-secret",
-        title: "Hard-coded secret assignment (password/secret/token/API key)",
+        title: "hard-coded password or token",
         severity: Severity::Medium,
         keywords: &[
             "password",

@@ -33,8 +33,7 @@ FROM python:3.12-slim@sha256:<digest>
 
 ## How to fix
 Append the digest of the tag you use (`docker buildx imagetools inspect python:3.12-slim`
-prints it); keep the tag for readers. `drydock lint --fix --resolve-digests` (coming) pins it
-for you.
+prints it); keep the tag for readers.
 "#,
     check,
 };
@@ -56,8 +55,7 @@ fn check(checker: &mut Checker) {
             )
             .help(format!(
                 "pin it as `{}@sha256:<digest>` (`docker buildx imagetools inspect {}` prints \
-                 the digest); pinning keeps builds reproducible, and `drydock lint --fix \
-                 --resolve-digests` (coming) will pin it for you",
+                 the digest); pinning keeps builds reproducible",
                 base.name, base.name
             )),
         );
