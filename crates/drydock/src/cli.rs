@@ -1,0 +1,139 @@
+//! The command-line interface definition (clap derive). Completions and the man page are
+//! generated from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use drydock_findings::Severity;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drydock",
+    version,
+    about = "Keeps container images secure without giving up fast builds",
+    long_about = "drydock finds what makes container images rot: stale cached packages, \
+                  unpinned and unpatched bases, secrets left in layers, bloat and root users.\n\n\
+                  Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on usage \
+                  or input errors.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "DRYDOCK_FORMAT")]
+    pub format: Format,
+    /// Configuration file [default: the first drydock.toml from the current directory upwards].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// When to use colours; `auto` honours NO_COLOR, CLICOLOR_FORCE and whether stdout is a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    /// Print only the summary (human format) and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log what drydock does to stderr (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Exit 1 when a finding at or above this severity exists [default: warning, or
+    /// `failure-threshold` from .hadolint.yaml].
+    #[arg(long, global = true, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style diagnostics with source snippets.
+    Human,
+    /// The versioned JSON document of docs/json-output.md.
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Style,
+    /// Always exit 0 when the run itself succeeded.
+    Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the run, `None` for never.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Style => Some(Severity::Style),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint Dockerfiles: cache order, BuildKit secret and cache mounts, pinning, non-root users,
+    /// multi-stage builds, layer hygiene. Honours hadolint pragmas and `.hadolint.yaml`.
+    Lint(LintArgs),
+    /// List every lint rule: code, name, default severity, hadolint equivalent.
+    Rules,
+    /// Print the documentation of one rule (by code, name or hadolint code).
+    Rule {
+        /// `DD101`, `manifest-copy-before-install` or `DL3009`.
+        rule: String,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout: `drydock man > drydock.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Dockerfiles or directories to search (for `Dockerfile`, `Containerfile`, `*.Dockerfile`,
+    /// `Dockerfile.*`, honouring .gitignore); `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Run only these rules (codes, code prefixes, names or hadolint codes), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Run these rules in addition to the selected ones.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Vec<String>,
+    /// Never run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// The stage being built (`docker build --target`); rules about the final image apply to it.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Name to report standard input under.
+    #[arg(long, value_name = "NAME", default_value = "-")]
+    pub stdin_filename: String,
+    /// Ignore `# drydock: ignore=` and `# hadolint ignore=` pragmas.
+    #[arg(long)]
+    pub disable_pragmas: bool,
+    /// Do not read `.hadolint.yaml`.
+    #[arg(long)]
+    pub no_hadolint_config: bool,
+}

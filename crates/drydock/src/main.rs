@@ -1,0 +1,63 @@
+//! The `drydock` command: a thin layer that parses arguments, loads configuration, runs one
+//! library crate's job and renders its report.
+
+mod cli;
+mod lint;
+mod output;
+mod rules;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    let output = Output::new(&cli.global);
+    match run(cli, &output) {
+        Ok(code) => code,
+        Err(error) => {
+            output.error(&error);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Lint(args) => lint::run(args, &cli.global, output),
+        Command::Rules => rules::list(cli.global.format),
+        Command::Rule { rule } => rules::show(&rule),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "drydock", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            std::io::stdout().write_all(&page)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+            "drydock={level}"
+        )))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}
