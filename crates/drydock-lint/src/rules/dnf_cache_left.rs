@@ -1,10 +1,8 @@
 use drydock_dockerfile::SimpleCommand;
 use drydock_findings::Severity;
 
-use super::package_managers::{
-    DNF_CACHE, Manager, invocation, invocations, mount_covers, removes_after, shell_runs,
-};
-use crate::{Checker, Diagnostic, Rule};
+use super::package_managers::{CacheLeft, DNF_CACHE, Manager, invocation, report_cache_left};
+use crate::{Checker, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DD3040",
@@ -61,41 +59,23 @@ pub(crate) fn cleans_after(commands: &[SimpleCommand], position: usize) -> bool 
 }
 
 fn check(checker: &mut Checker) {
-    let mut findings = Vec::new();
-    for run in shell_runs(checker) {
-        if !checker.in_final_image(run.index) {
-            continue;
-        }
-        for (position, invocation) in invocations(run.commands) {
-            if !matches!(invocation.manager, Manager::Dnf | Manager::Microdnf)
-                || !invocation.is(&["install", "groupinstall", "reinstall"])
-            {
-                continue;
-            }
-            if cleans_after(run.commands, position)
-                || removes_after(run.commands, position, &DNF_CACHE)
-                || mount_covers(checker, run.index, run.run, &DNF_CACHE)
-            {
-                continue;
-            }
-            let program = invocation.display();
-            let clean = if invocation.manager == Manager::Microdnf {
-                "microdnf clean all"
-            } else {
-                "dnf clean all"
-            };
-            findings.push(
-                Diagnostic::new(
-                    invocation.head_span(),
-                    format!("`{program}` without `{clean}` leaves the package cache in the image"),
-                )
-                .help(format!("end this `RUN` with `&& {clean}`")),
-            );
-            // One clean-up at the end of the RUN fixes every install before it.
-            break;
-        }
-    }
-    for finding in findings {
-        checker.report(finding);
-    }
+    report_cache_left(
+        checker,
+        &CacheLeft {
+            installs: |invocation| {
+                matches!(invocation.manager, Manager::Dnf | Manager::Microdnf)
+                    && invocation.is(&["install", "groupinstall", "reinstall"])
+            },
+            cleans_after,
+            cache: &DNF_CACHE,
+            cleanup: |invocation| {
+                if invocation.manager == Manager::Microdnf {
+                    "microdnf clean all"
+                } else {
+                    "dnf clean all"
+                }
+            },
+            owner: "the package",
+        },
+    );
 }

@@ -1,10 +1,8 @@
 use drydock_dockerfile::SimpleCommand;
 use drydock_findings::Severity;
 
-use super::package_managers::{
-    Manager, YARN_CACHE, invocation, invocations, mount_covers, removes_after, shell_runs,
-};
-use crate::{Checker, Diagnostic, Rule};
+use super::package_managers::{CacheLeft, Manager, YARN_CACHE, invocation, report_cache_left};
+use crate::{Checker, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DD3060",
@@ -62,38 +60,17 @@ fn cleans_after(commands: &[SimpleCommand], position: usize) -> bool {
 }
 
 fn check(checker: &mut Checker) {
-    let mut findings = Vec::new();
-    for run in shell_runs(checker) {
-        if !checker.in_final_image(run.index) {
-            continue;
-        }
-        for (position, invocation) in invocations(run.commands) {
-            if invocation.manager != Manager::Yarn
-                || !(invocation.action.is_none() || invocation.is(&["install"]))
-            {
-                continue;
-            }
-            if cleans_after(run.commands, position)
-                || removes_after(run.commands, position, &YARN_CACHE)
-                || mount_covers(checker, run.index, run.run, &YARN_CACHE)
-            {
-                continue;
-            }
-            findings.push(
-                Diagnostic::new(
-                    invocation.head_span(),
-                    format!(
-                        "`{}` without `yarn cache clean` leaves yarn's cache in the image",
-                        invocation.display()
-                    ),
-                )
-                .help("end this `RUN` with `&& yarn cache clean`"),
-            );
-            // One clean-up at the end of the RUN fixes every install before it.
-            break;
-        }
-    }
-    for finding in findings {
-        checker.report(finding);
-    }
+    report_cache_left(
+        checker,
+        &CacheLeft {
+            installs: |invocation| {
+                invocation.manager == Manager::Yarn
+                    && (invocation.action.is_none() || invocation.is(&["install"]))
+            },
+            cleans_after,
+            cache: &YARN_CACHE,
+            cleanup: |_| "yarn cache clean",
+            owner: "yarn's",
+        },
+    );
 }

@@ -1,9 +1,7 @@
 use drydock_findings::Severity;
 
-use super::package_managers::{
-    Manager, YUM_CACHE, invocations, mount_covers, removes_after, shell_runs,
-};
-use crate::{Checker, Diagnostic, Rule};
+use super::package_managers::{CacheLeft, Manager, YUM_CACHE, report_cache_left};
+use crate::{Checker, Rule};
 
 pub const RULE: Rule = Rule {
     code: "DD3032",
@@ -47,38 +45,17 @@ End the `RUN` with `&& yum clean all`, or with BuildKit mount the cache:
 };
 
 fn check(checker: &mut Checker) {
-    let mut findings = Vec::new();
-    for run in shell_runs(checker) {
-        if !checker.in_final_image(run.index) {
-            continue;
-        }
-        for (position, invocation) in invocations(run.commands) {
-            if invocation.manager != Manager::Yum
-                || !invocation.is(&["install", "groupinstall", "localinstall", "reinstall"])
-            {
-                continue;
-            }
-            if super::dnf_cache_left::cleans_after(run.commands, position)
-                || removes_after(run.commands, position, &YUM_CACHE)
-                || mount_covers(checker, run.index, run.run, &YUM_CACHE)
-            {
-                continue;
-            }
-            findings.push(
-                Diagnostic::new(
-                    invocation.head_span(),
-                    format!(
-                        "`{}` without `yum clean all` leaves yum's cache in the image",
-                        invocation.display()
-                    ),
-                )
-                .help("end this `RUN` with `&& yum clean all`"),
-            );
-            // One clean-up at the end of the RUN fixes every install before it.
-            break;
-        }
-    }
-    for finding in findings {
-        checker.report(finding);
-    }
+    report_cache_left(
+        checker,
+        &CacheLeft {
+            installs: |invocation| {
+                invocation.manager == Manager::Yum
+                    && invocation.is(&["install", "groupinstall", "localinstall", "reinstall"])
+            },
+            cleans_after: super::dnf_cache_left::cleans_after,
+            cache: &YUM_CACHE,
+            cleanup: |_| "yum clean all",
+            owner: "yum's",
+        },
+    );
 }
