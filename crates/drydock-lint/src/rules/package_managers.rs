@@ -872,6 +872,55 @@ pub(crate) fn runs_as_non_root(checker: &Checker, index: usize) -> bool {
     user_before(checker, index).is_some_and(|user| !is_root(user))
 }
 
+/// The rules that flag an install whose download cache stays in a shipped layer (yum, dnf, npm,
+/// yarn) differ only in these.
+pub(crate) struct CacheLeft {
+    /// Does this invocation install packages that fill the cache?
+    pub installs: fn(&Invocation) -> bool,
+    /// Does a later command of the RUN clean the cache (`yum clean all`, `npm cache clean`)?
+    pub cleans_after: fn(&[SimpleCommand], usize) -> bool,
+    pub cache: &'static CachePlace,
+    /// The clean-up command to recommend for this invocation, e.g. `yum clean all`.
+    pub cleanup: fn(&Invocation) -> &'static str,
+    /// Whose cache it is, e.g. `yum's`.
+    pub owner: &'static str,
+}
+
+/// Report the first install of each shipped RUN that leaves its cache behind: not cleaned after,
+/// not removed with `rm`, not on a cache or tmpfs mount. One clean-up at the end of the RUN fixes
+/// every install before it, hence one finding per RUN.
+pub(crate) fn report_cache_left(checker: &mut Checker, rule: &CacheLeft) {
+    let mut findings = Vec::new();
+    for run in shell_runs(checker) {
+        if !checker.in_final_image(run.index) {
+            continue;
+        }
+        let left = invocations(run.commands).find(|(position, invocation)| {
+            (rule.installs)(invocation)
+                && !((rule.cleans_after)(run.commands, *position)
+                    || removes_after(run.commands, *position, rule.cache)
+                    || mount_covers(checker, run.index, run.run, rule.cache))
+        });
+        if let Some((_, invocation)) = left {
+            let cleanup = (rule.cleanup)(&invocation);
+            findings.push(
+                Diagnostic::new(
+                    invocation.head_span(),
+                    format!(
+                        "`{}` without `{cleanup}` leaves {} cache in the image",
+                        invocation.display(),
+                        rule.owner
+                    ),
+                )
+                .help(format!("end this `RUN` with `&& {cleanup}`")),
+            );
+        }
+    }
+    for finding in findings {
+        checker.report(finding);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -926,54 +975,5 @@ mod tests {
             ["flask"]
         );
         assert_eq!(found[2].action(), "build");
-    }
-}
-
-/// The rules that flag an install whose download cache stays in a shipped layer (yum, dnf, npm,
-/// yarn) differ only in these.
-pub(crate) struct CacheLeft {
-    /// Does this invocation install packages that fill the cache?
-    pub installs: fn(&Invocation) -> bool,
-    /// Does a later command of the RUN clean the cache (`yum clean all`, `npm cache clean`)?
-    pub cleans_after: fn(&[SimpleCommand], usize) -> bool,
-    pub cache: &'static CachePlace,
-    /// The clean-up command to recommend for this invocation, e.g. `yum clean all`.
-    pub cleanup: fn(&Invocation) -> &'static str,
-    /// Whose cache it is, e.g. `yum's`.
-    pub owner: &'static str,
-}
-
-/// Report the first install of each shipped RUN that leaves its cache behind: not cleaned after,
-/// not removed with `rm`, not on a cache or tmpfs mount. One clean-up at the end of the RUN fixes
-/// every install before it, hence one finding per RUN.
-pub(crate) fn report_cache_left(checker: &mut Checker, rule: &CacheLeft) {
-    let mut findings = Vec::new();
-    for run in shell_runs(checker) {
-        if !checker.in_final_image(run.index) {
-            continue;
-        }
-        let left = invocations(run.commands).find(|(position, invocation)| {
-            (rule.installs)(invocation)
-                && !((rule.cleans_after)(run.commands, *position)
-                    || removes_after(run.commands, *position, rule.cache)
-                    || mount_covers(checker, run.index, run.run, rule.cache))
-        });
-        if let Some((_, invocation)) = left {
-            let cleanup = (rule.cleanup)(&invocation);
-            findings.push(
-                Diagnostic::new(
-                    invocation.head_span(),
-                    format!(
-                        "`{}` without `{cleanup}` leaves {} cache in the image",
-                        invocation.display(),
-                        rule.owner
-                    ),
-                )
-                .help(format!("end this `RUN` with `&& {cleanup}`")),
-            );
-        }
-    }
-    for finding in findings {
-        checker.report(finding);
     }
 }
