@@ -34,6 +34,11 @@ impl Sources {
     /// Add the text of `path`. The caller must have masked secrets in `text` already.
     pub fn insert(&mut self, path: impl Into<String>, text: String) {
         let index = LineIndex::new(&text);
+        self.insert_indexed(path, text, index);
+    }
+
+    /// Like [`Sources::insert`], with the line index the caller already built for `text`.
+    pub fn insert_indexed(&mut self, path: impl Into<String>, text: String, index: LineIndex) {
         self.files.insert(path.into(), SourceFile { text, index });
     }
 

@@ -42,6 +42,8 @@ pub struct FileResult {
     /// The source with every secret value masked (same length, so spans still fit): the only
     /// form of the text any output may quote.
     pub display_source: String,
+    /// Line starts of the source, which are also those of `display_source`.
+    pub line_index: LineIndex,
 }
 
 impl Linter {
@@ -136,6 +138,7 @@ impl Linter {
         FileResult {
             findings,
             display_source: mask(source, &secrets),
+            line_index: file.line_index,
         }
     }
 }

@@ -80,7 +80,9 @@ pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
     };
     for (name, result) in results {
         report.findings.extend(result.findings);
-        report.sources.insert(name.clone(), result.display_source);
+        report
+            .sources
+            .insert_indexed(name.clone(), result.display_source, result.line_index);
         report.targets.push(name);
     }
     report.sort();
