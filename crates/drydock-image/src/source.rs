@@ -1,0 +1,470 @@
+//! The one source trait, its options, the verified/decompressed layer
+//! stream, and reference parsing.
+
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::digest::{Digest, Hasher, VerifyingReader};
+use crate::error::{Error, Result};
+use crate::model::{Compression, Image, Layer};
+use crate::oci::{PlatformSpec, Selector};
+use crate::walk::{LayerVisitor, WalkOptions, WalkSummary, walk_layer_with};
+
+/// Resource limits for hostile input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest manifest / config / index / `manifest.json` (default 16 MiB).
+    pub max_json_bytes: u64,
+    /// Most decompressed bytes one layer may produce (default 64 GiB).
+    pub max_layer_bytes: u64,
+    /// Most members recorded from a `docker save` tar (default 1,000,000).
+    pub max_archive_members: usize,
+    /// Most entries in one layer (default 10,000,000).
+    pub max_layer_entries: u64,
+    /// Most distinct paths in a [`MergedTree`](crate::MergedTree) (default 20,000,000).
+    pub max_tree_paths: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_json_bytes: 16 << 20,
+            max_layer_bytes: 64 << 30,
+            max_archive_members: 1_000_000,
+            max_layer_entries: 10_000_000,
+            max_tree_paths: 20_000_000,
+        }
+    }
+}
+
+/// Options for opening a source.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Limits.
+    pub limits: Limits,
+    /// Platform to pick from an image index (default `linux/amd64`).
+    pub platform: PlatformSpec,
+}
+
+/// A place images come from: `docker save` archive, OCI layout, (later)
+/// the engine and a registry. `Send + Sync` so layers can be opened and
+/// walked on several threads at once; each [`ImageSource::open_layer`] is an
+/// independent stream.
+pub trait ImageSource: Send + Sync {
+    /// The resolved image (config, layers, notes).
+    fn image(&self) -> &Image;
+
+    /// The limits in force.
+    fn limits(&self) -> &Limits;
+
+    /// Opens layer `index`'s blob exactly as stored (possibly compressed),
+    /// unverified. Sources implement this; use [`ImageSource::open_layer`].
+    fn open_raw_layer(&self, index: usize) -> Result<Box<dyn Read + Send>>;
+
+    /// Opens layer `index` as a verified, decompressed tar stream.
+    fn open_layer(&self, index: usize) -> Result<LayerStream> {
+        let layer = self
+            .image()
+            .layers
+            .get(index)
+            .ok_or_else(|| Error::not_found(&self.image().source, format!("layer {index}")))?;
+        let raw = self.open_raw_layer(index)?;
+        LayerStream::new(layer, raw, self.limits())
+    }
+
+    /// Walks layer `index` (see [`walk_layer`](crate::walk_layer)), with
+    /// errors naming the layer; digests are verified by the end of the walk.
+    fn walk_layer(&self, index: usize, visitor: &mut dyn LayerVisitor) -> Result<WalkSummary> {
+        let stream = self.open_layer(index)?;
+        let label = stream.label().to_owned();
+        let opts = WalkOptions {
+            context: label,
+            max_entries: self.limits().max_layer_entries,
+        };
+        walk_layer_with(stream, visitor, &opts)
+    }
+}
+
+impl<T: ImageSource + ?Sized> ImageSource for Box<T> {
+    fn image(&self) -> &Image {
+        (**self).image()
+    }
+    fn limits(&self) -> &Limits {
+        (**self).limits()
+    }
+    fn open_raw_layer(&self, index: usize) -> Result<Box<dyn Read + Send>> {
+        (**self).open_raw_layer(index)
+    }
+}
+
+type Raw = BufReader<io::Chain<io::Cursor<Vec<u8>>, VerifyingReader<Box<dyn Read + Send>>>>;
+
+enum Decoder {
+    Plain(Raw),
+    Gzip(Box<MultiGzDecoder<Raw>>),
+    Zstd(zstd::stream::read::Decoder<'static, Raw>),
+}
+
+impl Decoder {
+    fn into_raw(self) -> Raw {
+        match self {
+            Self::Plain(r) => r,
+            Self::Gzip(d) => (*d).into_inner(),
+            Self::Zstd(d) => d.finish(),
+        }
+    }
+}
+
+impl Read for Decoder {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(r) => r.read(buf),
+            Self::Gzip(d) => d.read(buf),
+            Self::Zstd(d) => d.read(buf),
+        }
+    }
+}
+
+/// A layer as a decompressed tar stream, verified while read: the stored
+/// blob against its digest and size, the decompressed tar against the
+/// layer's `diff_id`, and the decompressed size against
+/// [`Limits::max_layer_bytes`]. Errors surface at EOF (mismatch) or as soon
+/// as a limit is passed; [`Error::from_io`] recovers the typed [`Error`].
+pub struct LayerStream {
+    decoder: Option<Decoder>,
+    label: String,
+    detected: Compression,
+    declared: Compression,
+    diff_hasher: Option<Hasher>,
+    diff_id: Option<Digest>,
+    produced: u64,
+    cap: u64,
+    failed: Option<String>,
+    finished: bool,
+    blob_verified: bool,
+}
+
+const BUF: usize = 256 * 1024;
+
+impl LayerStream {
+    /// Wraps `raw` (the stored blob of `layer`).
+    pub fn new(layer: &Layer, raw: Box<dyn Read + Send>, limits: &Limits) -> Result<Self> {
+        let label = layer.label();
+        let verifying = VerifyingReader::new(
+            raw,
+            layer.digest.clone(),
+            layer.size,
+            format!("{label} blob"),
+        );
+        let mut verifying = verifying;
+        let mut head = [0u8; 4];
+        let mut n = 0;
+        while n < head.len() {
+            match verifying.read(&mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::from_io(format!("{label} blob"), e)),
+            }
+        }
+        let detected = Compression::sniff(&head[..n]);
+        let raw: Raw =
+            BufReader::with_capacity(BUF, io::Cursor::new(head[..n].to_vec()).chain(verifying));
+        let decoder = match detected {
+            Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(raw))),
+            Compression::Zstd => {
+                let mut d = zstd::stream::read::Decoder::with_buffer(raw)
+                    .map_err(|e| Error::from_io(format!("{label} zstd"), e))?;
+                // 2^27 = 128 MiB window: libzstd's default cap, made explicit.
+                d.window_log_max(27)
+                    .map_err(|e| Error::from_io(format!("{label} zstd"), e))?;
+                Decoder::Zstd(d)
+            }
+            Compression::None | Compression::Unknown => Decoder::Plain(raw),
+        };
+        let alg = layer
+            .diff_id
+            .as_ref()
+            .map_or(crate::digest::Algorithm::Sha256, Digest::algorithm);
+        Ok(Self {
+            decoder: Some(decoder),
+            label,
+            detected,
+            declared: layer.compression,
+            diff_hasher: Some(Hasher::new(alg)),
+            diff_id: layer.diff_id.clone(),
+            produced: 0,
+            cap: limits.max_layer_bytes,
+            failed: None,
+            finished: false,
+            blob_verified: false,
+        })
+    }
+
+    /// `layer N (location)`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Compression found by magic bytes.
+    pub fn compression(&self) -> Compression {
+        self.detected
+    }
+
+    /// A note if the declared compression (media type) disagrees with the
+    /// content.
+    pub fn compression_note(&self) -> Option<String> {
+        match (self.declared, self.detected) {
+            (Compression::Unknown, _) => None,
+            (a, b) if a == b => None,
+            (a, b) => Some(format!(
+                "{}: media type says {a:?} but content is {b:?}; read as {b:?}",
+                self.label
+            )),
+        }
+    }
+
+    /// Decompressed bytes produced so far.
+    pub fn decompressed_bytes(&self) -> u64 {
+        self.produced
+    }
+
+    /// True once EOF was reached and every known digest matched.
+    pub fn verified(&self) -> bool {
+        self.finished && self.failed.is_none() && self.blob_verified
+    }
+
+    fn fail(&mut self, e: Error) -> io::Error {
+        self.failed = Some(e.to_string());
+        e.into_io()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.finished = true;
+        // Drain what the decoder left of the stored blob so its digest is
+        // checked (normally nothing: decoders read to EOF).
+        if let Some(dec) = self.decoder.take() {
+            let mut raw = dec.into_raw();
+            let mut sink = io::sink();
+            if let Err(e) = io::copy(&mut (&mut raw).take(self.cap), &mut sink) {
+                return Err(self.fail(Error::from_io(format!("{} blob", self.label), e)));
+            }
+            let (_, verifying) = raw.into_inner().into_inner();
+            self.blob_verified = verifying.verified();
+        }
+        if let (Some(h), Some(want)) = (self.diff_hasher.take(), self.diff_id.clone()) {
+            let got = h.finish();
+            if got != want {
+                return Err(self.fail(Error::DigestMismatch {
+                    context: format!("{} (decompressed, diff_id)", self.label),
+                    expected: want.to_string(),
+                    actual: got.to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Read for LayerStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(msg) = &self.failed {
+            return Err(Error::invalid(self.label.clone(), msg.clone()).into_io());
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let Some(dec) = self.decoder.as_mut() else {
+            return Ok(0);
+        };
+        let n = match dec.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let context = format!("{} ({:?} stream)", self.label, self.detected);
+                return Err(self.fail(Error::from_io(context, e)));
+            }
+        };
+        if n == 0 {
+            self.finish()?;
+            return Ok(0);
+        }
+        self.produced += n as u64;
+        if self.produced > self.cap {
+            let e = Error::DecompressionLimit {
+                context: self.label.clone(),
+                limit: self.cap,
+            };
+            return Err(self.fail(e));
+        }
+        if let Some(h) = &mut self.diff_hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// A parsed image reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRef {
+    /// `docker-archive:PATH[:IMAGE]` or a bare path to a file.
+    DockerArchive {
+        /// The tar.
+        path: PathBuf,
+        /// `RepoTags` entry to pick in a multi-image archive.
+        image: Option<String>,
+    },
+    /// `oci:DIR[:TAG|@DIGEST]` or a bare directory holding `oci-layout`.
+    OciLayout {
+        /// The layout directory.
+        dir: PathBuf,
+        /// Which image.
+        selector: Selector,
+    },
+    /// `docker-daemon:NAME` (not implemented yet).
+    Daemon(String),
+    /// `registry:NAME` / `docker://NAME` (not implemented yet).
+    Registry(String),
+    /// A bare name that is not an existing path (daemon or registry, later).
+    Name(String),
+}
+
+impl ImageRef {
+    /// Parses a reference: explicit prefixes `docker-archive:`, `oci:`,
+    /// `docker-daemon:`, `registry:`, `docker://`; otherwise an existing
+    /// file is an archive, an existing directory must hold `oci-layout`.
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = |m: &str| Error::Reference {
+            reference: s.to_owned(),
+            message: m.to_owned(),
+        };
+        if let Some(rest) = s.strip_prefix("docker-archive:") {
+            if rest.is_empty() {
+                return Err(bad("empty path"));
+            }
+            // PATH may itself contain ':'; take the shortest prefix that is
+            // an existing file, else the whole string.
+            for (i, _) in rest.match_indices(':') {
+                let (p, tag) = (&rest[..i], &rest[i + 1..]);
+                if !p.is_empty() && !tag.is_empty() && Path::new(p).is_file() {
+                    return Ok(Self::DockerArchive {
+                        path: p.into(),
+                        image: Some(tag.to_owned()),
+                    });
+                }
+            }
+            return Ok(Self::DockerArchive {
+                path: rest.into(),
+                image: None,
+            });
+        }
+        if let Some(rest) = s.strip_prefix("oci:") {
+            if rest.is_empty() {
+                return Err(bad("empty directory"));
+            }
+            return parse_oci(rest).map_err(|m| bad(&m));
+        }
+        for p in ["docker-daemon:", "daemon:"] {
+            if let Some(rest) = s.strip_prefix(p) {
+                return Ok(Self::Daemon(rest.to_owned()));
+            }
+        }
+        for p in ["registry:", "docker://"] {
+            if let Some(rest) = s.strip_prefix(p) {
+                return Ok(Self::Registry(rest.to_owned()));
+            }
+        }
+        if s.is_empty() {
+            return Err(bad("empty"));
+        }
+        let path = Path::new(s);
+        if path.is_file() {
+            return Ok(Self::DockerArchive {
+                path: path.into(),
+                image: None,
+            });
+        }
+        if path.is_dir() {
+            if path.join("oci-layout").is_file() {
+                return Ok(Self::OciLayout {
+                    dir: path.into(),
+                    selector: Selector::Default,
+                });
+            }
+            return Err(bad(
+                "is a directory without an `oci-layout` file (not an OCI image layout)",
+            ));
+        }
+        if s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.ends_with(".tar")
+        {
+            return Err(bad("no such file or directory"));
+        }
+        Ok(Self::Name(s.to_owned()))
+    }
+}
+
+fn parse_oci(rest: &str) -> std::result::Result<ImageRef, String> {
+    if let Some((dir, d)) = rest.rsplit_once('@')
+        && d.contains(':')
+    {
+        let digest = Digest::parse(d).map_err(|e| e.to_string())?;
+        return Ok(ImageRef::OciLayout {
+            dir: dir.into(),
+            selector: Selector::Digest(digest),
+        });
+    }
+    if Path::new(rest).is_dir() {
+        return Ok(ImageRef::OciLayout {
+            dir: rest.into(),
+            selector: Selector::Default,
+        });
+    }
+    // The ref name may itself contain ':' (`repo:tag`): take the shortest
+    // prefix that is a layout directory.
+    for (i, _) in rest.match_indices(':') {
+        let (dir, tag) = (&rest[..i], &rest[i + 1..]);
+        if !dir.is_empty() && !tag.is_empty() && Path::new(dir).join("oci-layout").is_file() {
+            return Ok(ImageRef::OciLayout {
+                dir: dir.into(),
+                selector: Selector::Tag(tag.to_owned()),
+            });
+        }
+    }
+    if let Some((dir, tag)) = rest.rsplit_once(':')
+        && !tag.is_empty()
+        && !tag.contains('/')
+        && !dir.is_empty()
+    {
+        return Ok(ImageRef::OciLayout {
+            dir: dir.into(),
+            selector: Selector::Tag(tag.to_owned()),
+        });
+    }
+    Ok(ImageRef::OciLayout {
+        dir: rest.into(),
+        selector: Selector::Default,
+    })
+}
+
+/// Opens the source `reference` names.
+pub fn open(reference: &ImageRef, opts: &OpenOptions) -> Result<Box<dyn ImageSource>> {
+    match reference {
+        ImageRef::DockerArchive { path, image } => Ok(Box::new(
+            crate::archive::DockerArchive::open(path, image.as_deref(), opts)?,
+        )),
+        ImageRef::OciLayout { dir, selector } => Ok(Box::new(crate::layout::OciLayout::open(
+            dir, selector, opts,
+        )?)),
+        ImageRef::Daemon(n) | ImageRef::Registry(n) | ImageRef::Name(n) => {
+            Err(Error::Unsupported(format!(
+                "{n}: engine and registry sources are not implemented yet; use docker-archive: or oci:"
+            )))
+        }
+    }
+}
+
+/// [`ImageRef::parse`] then [`open`].
+pub fn open_str(reference: &str, opts: &OpenOptions) -> Result<Box<dyn ImageSource>> {
+    open(&ImageRef::parse(reference)?, opts)
+}
