@@ -169,7 +169,10 @@ fn image_kind_classification() {
     );
     // Language and tool images: their product is the prompt.
     assert_eq!(kind("FROM debian\nCMD [\"python3\"]\n"), ImageKind::Base);
-    assert_eq!(kind("FROM debian\nCMD [\"php\", \"-a\"]\n"), ImageKind::Base);
+    assert_eq!(
+        kind("FROM debian\nCMD [\"php\", \"-a\"]\n"),
+        ImageKind::Base
+    );
     assert_eq!(kind("FROM debian\nCMD bash\n"), ImageKind::Base);
     // An entrypoint wrapper defers to CMD.
     assert_eq!(
