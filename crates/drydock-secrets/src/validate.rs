@@ -195,6 +195,13 @@ pub(crate) fn is_reference(v: &[u8]) -> bool {
     }
 }
 
+/// A value that interpolates a variable anywhere (`anonymous:$FROM_EMAIL`, `user:${PASS}`,
+/// `$(cat key)`): it is assembled at run time, not a literal secret.
+pub(crate) fn has_interpolation(v: &[u8]) -> bool {
+    v.windows(2)
+        .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b'{' | b'(')))
+}
+
 /// Obvious placeholders: `changeme`, `xxx`, `<token>`, `${…}`, `example`, `dummy`,
 /// masks like `****`, a single repeated character.
 pub(crate) fn is_placeholder(v: &[u8]) -> bool {
@@ -402,7 +409,12 @@ pub(crate) fn generic(c: &Candidate<'_>) -> bool {
     if c.mode == Mode::Scan && !generic_value_shape(v, c.quote.is_some()) {
         return false;
     }
-    if is_reference(v) || is_path(v) || is_bool_or_null(v) || is_placeholder(v) {
+    if is_reference(v)
+        || has_interpolation(v)
+        || is_path(v)
+        || is_bool_or_null(v)
+        || is_placeholder(v)
+    {
         return false;
     }
     if memchr::memmem::find(v, b"://").is_some() {
@@ -473,6 +485,20 @@ pub(crate) fn base64_decode(s: &[u8], url_safe: bool) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod interpolation_tests {
+    use super::has_interpolation;
+
+    #[test]
+    fn interpolations_anywhere_in_a_value() {
+        assert!(has_interpolation(b"anonymous:$FROM_EMAIL"));
+        assert!(has_interpolation(b"user:${PASS}"));
+        assert!(has_interpolation(b"$(cat /run/secrets/x)"));
+        assert!(!has_interpolation(b"a$1$9"));
+        assert!(!has_interpolation(b"Tr0ub4dor&3-horse$"));
+    }
 }
 
 #[cfg(test)]

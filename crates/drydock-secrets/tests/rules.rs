@@ -445,3 +445,23 @@ fn disabled_rules_and_allowed_fingerprints() {
     assert_eq!(both[0].fingerprint, both[2].fingerprint);
     assert_ne!(both[0].fingerprint, both[1].fingerprint);
 }
+
+#[test]
+fn interpolated_values_are_not_generic_secrets() {
+    let scanner = drydock_secrets::Scanner::global();
+    // Debian's perl File/Fetch.pm, shipped in every bookworm image.
+    assert!(
+        scanner
+            .scan(b"        \"-auth=anonymous:$FROM_EMAIL\",\n")
+            .is_empty()
+    );
+    assert!(
+        scanner
+            .scan(b"curl -u admin:${ADMIN_PASS} http://x")
+            .is_empty()
+    );
+    // A literal still counts, and so does a `$` that starts no interpolation.
+    let pw = ["s3cr", "3t-Kx9!vQ2zW"].concat();
+    assert_eq!(scanner.scan(format!("password={pw}").as_bytes()).len(), 1);
+    assert_eq!(scanner.scan(format!("password={pw}$9").as_bytes()).len(), 1);
+}
