@@ -93,11 +93,15 @@ pub enum Command {
     /// Lint Dockerfiles: cache order, BuildKit secret and cache mounts, pinning, non-root users,
     /// multi-stage builds, layer hygiene. Honours hadolint pragmas and `.hadolint.yaml`.
     Lint(LintArgs),
-    /// List every lint rule: code, name, default severity, hadolint equivalent.
+    /// Scan an image for secrets (also in deleted layers' files, config and history), risky
+    /// configuration (root user, SSH port, setuid files, empty passwords, age) and bloat.
+    /// IMAGE is `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]` or a path to either.
+    Scan(ScanArgs),
+    /// List every rule (lint and scan): code, name, default severity, hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
     Rule {
-        /// `DD101`, `manifest-copy-before-install` or `DL3009`.
+        /// `DD101`, `manifest-copy-before-install`, `DL3009` or `DD501`.
         rule: String,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -136,4 +140,16 @@ pub struct LintArgs {
     /// Do not read `.hadolint.yaml`.
     #[arg(long)]
     pub no_hadolint_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The image: `docker-archive:PATH` (a `docker save` tar), `oci:DIR[:TAG|@DIGEST]` (an OCI
+    /// image layout), or a path to either.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Warn (DD514) when the image is older than this: a number and a unit s, m, h, d or w
+    /// (`30d`, `12h`). Off by default.
+    #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
+    pub max_age: Option<std::time::Duration>,
 }

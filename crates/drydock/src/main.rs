@@ -5,6 +5,7 @@ mod cli;
 mod lint;
 mod output;
 mod rules;
+mod scan;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Lint(args) => lint::run(args, &cli.global, output),
+        Command::Scan(args) => scan::run(args, &cli.global, output),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {

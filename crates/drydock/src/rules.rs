@@ -1,10 +1,11 @@
-//! `drydock rules` and `drydock rule CODE`: the rule catalogue.
+//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then scan rules).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
 use drydock_lint::rules::ALL;
+use drydock_scan::RULES as SCAN_RULES;
 
 use crate::cli::Format;
 
@@ -33,9 +34,20 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     rule.summary
                 )?;
             }
+            for rule in SCAN_RULES {
+                writeln!(
+                    out,
+                    "{:<7} {:<36} {:<8} {:<9} {}",
+                    rule.code,
+                    rule.name,
+                    rule.default_severity.as_str(),
+                    "-",
+                    rule.summary
+                )?;
+            }
         }
         Format::Json | Format::Sarif => {
-            let rules: Vec<_> = ALL
+            let mut rules: Vec<_> = ALL
                 .iter()
                 .map(|rule| {
                     serde_json::json!({
@@ -48,6 +60,16 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
+            rules.extend(SCAN_RULES.iter().map(|rule| {
+                serde_json::json!({
+                    "code": rule.code,
+                    "name": rule.name,
+                    "summary": rule.summary,
+                    "severity": rule.default_severity.as_str(),
+                    "enabled_by_default": true,
+                    "hadolint": null,
+                })
+            }));
             serde_json::to_writer_pretty(&mut out, &rules)?;
             writeln!(out)?;
         }
@@ -61,7 +83,24 @@ pub fn show(code: &str) -> anyhow::Result<ExitCode> {
             || rule.name == code
             || rule.hadolint.is_some_and(|h| h.eq_ignore_ascii_case(code))
     }) else {
-        bail!("unknown rule `{code}` (see `drydock rules` for the list)");
+        let Some(rule) = SCAN_RULES
+            .iter()
+            .find(|rule| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
+        else {
+            bail!("unknown rule `{code}` (see `drydock rules` for the list)");
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "# {} {}\n", rule.code, rule.name)?;
+        writeln!(out, "{}\n", rule.summary)?;
+        writeln!(
+            out,
+            "Default severity: {}; reported by `drydock scan`.",
+            rule.default_severity
+        )?;
+        if let Some(docs) = &rule.docs {
+            write!(out, "\n{docs}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
     };
     let mut out = std::io::stdout().lock();
     writeln!(out, "# {} {}\n", rule.code, rule.name)?;
