@@ -716,7 +716,7 @@ mod tests {
 
     #[test]
     fn cache_categories() {
-        assert!(cache_category("/var/lib/apt/lists/deb.debian.org_dists").is_some());
+        assert!(cache_category("/var/lib/apt/lists/mirror.example.test_dists").is_some());
         assert!(cache_category("/var/cache/apt/archives/x.deb").is_some());
         assert!(cache_category("/var/cache/apt/archives/lock").is_none());
         assert!(cache_category("/var/lib/apt/lists").is_none());

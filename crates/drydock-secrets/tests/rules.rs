@@ -246,17 +246,17 @@ fn azure() {
 fn npm_and_pypi() {
     let npm = cat(&["np", "m_", &alnum(36, 23)]);
     assert_finds(
-        &format!("//registry.npmjs.org/:_authToken={npm}"),
+        &format!("//npm.example.test/:_authToken={npm}"),
         "npm-access-token",
     );
     assert_clean("npm_config_cache=/tmp/npm npm_package_version=1.2.3");
     let legacy =
         hex(8, 24) + "-" + &hex(4, 25) + "-" + &hex(4, 26) + "-" + &hex(4, 27) + "-" + &hex(12, 28);
     assert_finds(
-        &format!("//registry.npmjs.org/:_auth{}={legacy}", "Token"),
+        &format!("//npm.example.test/:_auth{}={legacy}", "Token"),
         "npmrc-auth-token",
     );
-    assert_clean("//registry.npmjs.org/:_authToken=${NPM_TOKEN}");
+    assert_clean("//npm.example.test/:_authToken=${NPM_TOKEN}");
     let pypi = cat(&["pypi-", "AgEIcHlwaS5vcmc", &alnum(70, 29)]);
     assert_finds(&format!("password = {pypi}"), "pypi-upload-token");
     assert_clean("pypi-AgEIcHlwaS5vcmc");

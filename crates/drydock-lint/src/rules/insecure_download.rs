@@ -20,7 +20,7 @@ Reports plain `http://` URLs fetched by `curl`, `wget`, `git clone`, pip's `--in
 It does not fire for loopback hosts (`localhost`, `127.0.0.1`, `[::1]`), for hosts given by a
 variable, for proxy settings (`curl -x http://proxy:3128`), for a `RUN` that verifies what it
 downloaded (`sha256sum -c`, `sha512sum -c`, `shasum -c`, `gpg --verify`), nor for apt sources
-(`deb http://deb.debian.org/…`): apt verifies the repository's signed `Release` file and every
+(`deb http://mirror.example.test/…`): apt verifies the repository's signed `Release` file and every
 package's hash against it, so plain HTTP there only hides nothing but which packages you fetch.
 
 ## Why is this bad?

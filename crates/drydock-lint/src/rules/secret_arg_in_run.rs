@@ -33,7 +33,7 @@ build stage, or its cache) can read the secret.
 ```dockerfile
 FROM node:22-slim
 ARG NPM_TOKEN
-RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
+RUN echo "//npm.example.test/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
 ```
 
 Use instead:
@@ -41,7 +41,7 @@ Use instead:
 # syntax=docker/dockerfile:1.10
 FROM node:22-slim
 RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN \
-    echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
+    echo "//npm.example.test/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
 ```
 built with `docker build --secret id=npm_token,env=NPM_TOKEN .`
 
