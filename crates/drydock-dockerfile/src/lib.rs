@@ -26,6 +26,7 @@ mod instruction;
 mod json;
 mod lines;
 mod shell;
+mod shell_fast;
 mod span;
 mod stages;
 

@@ -210,6 +210,17 @@ fn basename(path: &str) -> &str {
 
 /// Parses `text`; `to_span` maps byte ranges of `text` to source spans.
 pub(crate) fn analyze(text: &str, to_span: &dyn Fn(usize, usize) -> Span) -> ShellCommands {
+    if let Some(commands) = crate::shell_fast::parse(text, to_span) {
+        return ShellCommands {
+            commands,
+            fallback: false,
+        };
+    }
+    analyze_with_brush(text, to_span)
+}
+
+/// [`analyze`] without the fast path.
+fn analyze_with_brush(text: &str, to_span: &dyn Fn(usize, usize) -> Span) -> ShellCommands {
     if text.len() <= MAX_SHELL_BYTES && nesting(text) <= MAX_NESTING {
         let mut parser =
             brush_parser::Parser::new(text.as_bytes(), &brush_parser::ParserOptions::default());
@@ -621,6 +632,123 @@ mod tests {
                 (Connector::Sequence, vec!["f"]),
             ]
         );
+    }
+
+    /// Scripts the fast path takes give exactly what brush-parser gives.
+    fn assert_fast_path_agrees(script: &str) -> bool {
+        let to_span = |s, e| Span::new(s, e);
+        let Some(fast) = crate::shell_fast::parse(script, &to_span) else {
+            return false;
+        };
+        let brush = analyze_with_brush(script, &to_span);
+        assert!(
+            !brush.fallback,
+            "fast path accepted what brush rejects: {script:?}"
+        );
+        assert_eq!(fast, brush.commands, "script: {script:?}");
+        true
+    }
+
+    #[test]
+    fn fast_path_agrees_on_typical_scripts() {
+        let typical = [
+            "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/*",
+            "DEBIAN_FRONTEND=noninteractive apt-get -qq install -y \"git\" 'make' && echo \"$HOME/${PATH}\" ; true",
+            "set -eux; pip install --no-cache-dir -r requirements.txt; npm ci || exit 1",
+            "curl -fsSL https://get.example.test/x.sh | sh -s -- -y & wait",
+            "A=1 B=\"two words\" env C=$A cmd --opt=${B:-x} \\; x\\ y",
+            "a &&\n  b ||\n c |\n d\n\ne;\nf &\ng",
+            "useradd -u 1000 app; chown -R app:app /srv # trailing comment is a word? no",
+            "a > /dev/null 2>&1 </dev/null; b 2>>log >&2 <>x >|y",
+            "v=$(date +%s) echo \"$(cat \"f (1)\" | tr -d ')')\" $((1 + 2)) # note",
+            "[ ! -f x ] && test \"$a\" != b || echo a!b",
+            "  ",
+            "",
+        ];
+        let mut taken = 0;
+        for script in typical {
+            taken += usize::from(assert_fast_path_agrees(script));
+        }
+        assert!(taken >= 10, "fast path took only {taken} typical scripts");
+        for outside in [
+            "if true; then a; fi",
+            "cat <<<word",
+            ">f a",
+            "diff <(a) <(b)",
+            "echo `date`",
+            "x=$(case a in a) b;; esac)",
+            "! a",
+            "a && && b",
+            "a &&",
+            "; a",
+            "cat <<EOF\nx\nEOF",
+            "time make",
+            "A+=1 b",
+            "{ a; }",
+            "(a)",
+        ] {
+            assert!(
+                crate::shell_fast::parse(outside, &|s, e| Span::new(s, e)).is_none(),
+                "fast path should leave {outside:?} to brush"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn fast_path_agrees_with_brush(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a", "apt-get", "install", "-y", "--no-cache", "x=1", "_V=a", "A+=1", "a[1]=2",
+                "\"q r\"", "'s t'", "\"$V\"", "$V", "${V:-d}", "${#V}", "${V", "$", "$1x",
+                "\\ ", "\\;", "=x", "\"a\"=b", "*.txt", "[", "]", "~/x", "é", "a#b", "#c",
+                "&&", "||", "|", ";", "&", ";;", "\n", " ", "\t", "if", "then", "fi", "do",
+                "for", "in", "time", "!", "{", "}", "(", ")", ">", "<", "`", "$(", "\"",
+                "'", "\\", "2>", ">>", ">&", "2>&1", "<", "<>", ">|", "&>", "$(a b)",
+                "$(echo \"x)\")", "$((1+2))", "$(", "!x", "a!b", "\"!\"", "# c", "<<", "<(",
+            ]),
+            0..14,
+        )) {
+            let script: String = parts.concat();
+            assert_fast_path_agrees(&script);
+        }
+
+        /// Mostly scripts inside the subset, so that the comparison is exercised.
+        #[test]
+        fn fast_path_agrees_with_brush_inside_the_subset(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                " a", " -y", " x=1", " V=\"a b\"", " 'q'\"r\"", " $V", " ${V:-d}", " \\;",
+                " *.txt", " [", " é", " a#b", " =x", " \"a\"=b", " &&", " ||", " |", " ;",
+                " &", "\n", "\t", " in", " time", " then", " >f", " 2>&1", " <x", " >>y",
+                " $(a b 'c)')", " $(a\tb)", " \"$(d)\"", " $((1+2))", " # c", " !", " !x", " a!b", " 3",
+            ]),
+            1..12,
+        )) {
+            let script: String = parts.concat();
+            assert_fast_path_agrees(&script);
+        }
+    }
+
+    /// Every RUN of the Dockerfiles under `$DRYDOCK_SHELL_CORPUS` (e.g. the benchmark corpus):
+    /// the fast path agrees with brush-parser wherever it is taken.
+    #[test]
+    #[ignore = "needs a corpus folder in DRYDOCK_SHELL_CORPUS"]
+    fn fast_path_agrees_on_a_corpus() {
+        let dir = std::env::var("DRYDOCK_SHELL_CORPUS").expect("DRYDOCK_SHELL_CORPUS");
+        let (mut runs, mut fast) = (0, 0);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            let file = crate::parse(&text);
+            for instruction in &file.instructions {
+                if let crate::InstructionKind::Run(run) = &instruction.kind
+                    && let crate::Command::Shell(command) = &run.command
+                {
+                    runs += 1;
+                    fast += usize::from(assert_fast_path_agrees(&command.text));
+                }
+            }
+        }
+        println!("{fast} of {runs} shell-form RUN commands take the fast path");
     }
 
     #[test]

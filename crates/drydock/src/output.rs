@@ -49,8 +49,8 @@ impl Output {
         report: &Report,
         default_threshold: Option<Severity>,
     ) -> anyhow::Result<ExitCode> {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+        // Stdout is line-buffered: a report of thousands of lines would cost a write per line.
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
         match self.format {
             Format::Human => render_human(
                 report,
