@@ -56,6 +56,8 @@ pub struct SimpleCommand {
     /// Index of the instruction heredoc this command reads as stdin
     /// (`python3 <<EOF`), counting heredoc redirections in order.
     pub stdin_heredoc: Option<usize>,
+    /// Where [`SimpleCommand::argv`] starts in `words` (rules ask often).
+    argv_start: usize,
 }
 
 /// Commands of one script, in execution order.
@@ -101,37 +103,34 @@ impl ShellCommands {
 const WRAPPERS: [&str; 6] = ["sudo", "env", "command", "exec", "nohup", "time"];
 
 impl SimpleCommand {
+    /// A command of these words; its span covers them.
+    pub(crate) fn new(
+        connector: Connector,
+        assignments: Vec<ShellWord>,
+        words: Vec<ShellWord>,
+        stdin_heredoc: Option<usize>,
+    ) -> Self {
+        let span = words
+            .iter()
+            .chain(&assignments)
+            .map(|w| w.span)
+            .reduce(Span::cover)
+            .unwrap_or_default();
+        let argv_start = words.len() - skip_wrappers(&words).len();
+        SimpleCommand {
+            connector,
+            assignments,
+            words,
+            span,
+            stdin_heredoc,
+            argv_start,
+        }
+    }
+
     /// The argument vector with leading wrappers removed: `sudo [-u x]`,
     /// `env [-i] [VAR=x]...`, `command`, `exec`, `nohup`, `time`.
     pub fn argv(&self) -> &[ShellWord] {
-        let mut argv = self.words.as_slice();
-        while let Some(first) = argv.first() {
-            let name = basename(&first.text);
-            if !WRAPPERS.contains(&name) {
-                break;
-            }
-            argv = &argv[1..];
-            // Skip the wrapper's own options and, for env, assignments.
-            while let Some(next) = argv.first() {
-                let t = next.text.as_str();
-                let option = t.starts_with('-') && t.len() > 1;
-                let assignment = name == "env" && t.contains('=') && !t.starts_with('=');
-                if !(option || assignment) {
-                    break;
-                }
-                let takes_value = name == "sudo"
-                    && matches!(
-                        t,
-                        "-u" | "-g" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-U"
-                    )
-                    || name == "env" && matches!(t, "-u" | "-C" | "-S");
-                argv = &argv[1..];
-                if takes_value && !argv.is_empty() {
-                    argv = &argv[1..];
-                }
-            }
-        }
-        argv
+        &self.words[self.argv_start..]
     }
 
     /// Base name of the program (`/usr/bin/apt-get` → `apt-get`).
@@ -206,6 +205,38 @@ impl SimpleCommand {
 
 fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `words` without leading wrappers (see [`SimpleCommand::argv`]).
+fn skip_wrappers(words: &[ShellWord]) -> &[ShellWord] {
+    let mut argv = words;
+    while let Some(first) = argv.first() {
+        let name = basename(&first.text);
+        if !WRAPPERS.contains(&name) {
+            break;
+        }
+        argv = &argv[1..];
+        // Skip the wrapper's own options and, for env, assignments.
+        while let Some(next) = argv.first() {
+            let t = next.text.as_str();
+            let option = t.starts_with('-') && t.len() > 1;
+            let assignment = name == "env" && t.contains('=') && !t.starts_with('=');
+            if !(option || assignment) {
+                break;
+            }
+            let takes_value = name == "sudo"
+                && matches!(
+                    t,
+                    "-u" | "-g" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-U"
+                )
+                || name == "env" && matches!(t, "-u" | "-C" | "-S");
+            argv = &argv[1..];
+            if takes_value && !argv.is_empty() {
+                argv = &argv[1..];
+            }
+        }
+    }
+    argv
 }
 
 /// Parses `text`; `to_span` maps byte ranges of `text` to source spans.
@@ -430,22 +461,15 @@ impl Walker<'_> {
                 ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {}
             }
         }
-        let span = words
-            .iter()
-            .chain(&assignments)
-            .map(|w| w.span)
-            .reduce(Span::cover)
-            .unwrap_or_default();
         if assignments.is_empty() && words.is_empty() {
             return;
         }
-        self.commands.push(SimpleCommand {
+        self.commands.push(SimpleCommand::new(
             connector,
             assignments,
             words,
-            span,
             stdin_heredoc,
-        });
+        ));
     }
 }
 
@@ -528,19 +552,7 @@ fn split_fallback(text: &str, to_span: &dyn Fn(usize, usize) -> Span) -> Vec<Sim
             .unwrap_or(shell_words.len());
         let mut assignments = shell_words;
         let words = assignments.split_off(split);
-        let span = assignments
-            .iter()
-            .chain(&words)
-            .map(|w| w.span)
-            .reduce(Span::cover)
-            .unwrap_or_default();
-        commands.push(SimpleCommand {
-            connector,
-            assignments,
-            words,
-            span,
-            stdin_heredoc: None,
-        });
+        commands.push(SimpleCommand::new(connector, assignments, words, None));
     };
     while let Some((i, ch)) = chars.next() {
         if let Some(q) = quote {

@@ -291,19 +291,12 @@ fn finish(
     let assignments: Vec<ShellWord> = words[..split].iter().map(word).collect();
     let command_words: Vec<ShellWord> = words[split..].iter().map(word).collect();
     words.clear();
-    let span = command_words
-        .iter()
-        .chain(&assignments)
-        .map(|w| w.span)
-        .reduce(Span::cover)
-        .unwrap_or_default();
-    commands.push(SimpleCommand {
+    commands.push(SimpleCommand::new(
         connector,
         assignments,
-        words: command_words,
-        span,
-        stdin_heredoc: None,
-    });
+        command_words,
+        None,
+    ));
     Some(())
 }
 
