@@ -1,7 +1,7 @@
 //! What a rule sees: the parsed file, its stage graph and settings, plus queries many rules share.
 
 use drydock_dockerfile::{
-    Dockerfile, ImageKind, Instruction, InstructionKind, Run, Span, Stage, StageGraph,
+    Dockerfile, ImageKind, Instruction, InstructionKind, Keyword, Run, Span, Stage, StageGraph,
 };
 
 use crate::LintSettings;
@@ -105,6 +105,21 @@ impl<'a> Checker<'a> {
                 },
                 _ => None,
             })
+    }
+
+    /// The instructions with `keyword` that follow another one with it in the same stage (a
+    /// second `CMD`, which overrides the first).
+    pub fn repeated_in_stage(&self, keyword: Keyword) -> Vec<&'a Instruction> {
+        let mut repeated = Vec::new();
+        for stage in &self.graph.stages {
+            let mut matching = self
+                .stage_instructions(stage)
+                .iter()
+                .filter(|instruction| instruction.keyword == keyword);
+            matching.next();
+            repeated.extend(matching);
+        }
+        repeated
     }
 
     /// The stage index instruction `index` belongs to.

@@ -1,8 +1,10 @@
 //! `.hadolint.yaml`, honoured so hadolint users keep their configuration: `ignored`, `override`,
-//! `trustedRegistries`, `failure-threshold`, `no-fail` and `disable-ignore-pragma` apply to the
-//! drydock rules that carry a hadolint code. The other hadolint keys are accepted and have no
-//! effect; unknown keys are errors.
+//! `trustedRegistries`, `label-schema`, `strict-labels`, `failure-threshold`, `no-fail` and
+//! `disable-ignore-pragma` apply to the drydock rules that carry a hadolint code. The other
+//! hadolint keys (output format, colour, verbosity) are accepted and have no effect; unknown keys
+//! are errors.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use drydock_findings::Severity;
@@ -30,10 +32,12 @@ pub struct HadolintConfig {
     pub no_fail: bool,
     #[serde(default, rename = "disable-ignore-pragma")]
     pub disable_ignore_pragma: bool,
+    /// Labels the image must carry, with the form of each value (hadolint DL3049–DL3058).
     #[serde(default, rename = "label-schema")]
-    _label_schema: IgnoredAny,
+    pub label_schema: BTreeMap<String, LabelType>,
+    /// Report labels not in `label-schema` (hadolint DL3050).
     #[serde(default, rename = "strict-labels")]
-    _strict_labels: IgnoredAny,
+    pub strict_labels: bool,
     #[serde(default)]
     _format: IgnoredAny,
     #[serde(default)]
@@ -42,6 +46,26 @@ pub struct HadolintConfig {
     _no_color: IgnoredAny,
     #[serde(default)]
     _verbose: IgnoredAny,
+}
+
+/// The form a label's value must have (`label-schema:` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelType {
+    /// Any text.
+    Text,
+    /// An absolute URL.
+    Url,
+    /// A semantic version (`1.2.3-rc.1`).
+    Semver,
+    /// A git commit hash (7 or 40 hexadecimal digits).
+    Hash,
+    /// An RFC 3339 date and time.
+    Rfc3339,
+    /// An SPDX licence expression.
+    Spdx,
+    /// An e-mail address.
+    Email,
 }
 
 /// `override:` severity → hadolint codes.
@@ -177,6 +201,7 @@ mod tests {
         assert_eq!(config.ignored, ["DL3008", "SC2086"]);
         assert_eq!(config.failure_threshold, Some(Threshold::Warning));
         assert_eq!(config.trusted_registries, ["docker.io"]);
+        assert_eq!(config.label_schema["author"], LabelType::Text);
         let overrides: Vec<_> = config.overrides.iter().collect();
         assert_eq!(
             overrides,

@@ -25,6 +25,10 @@ pub struct LintSettings {
     pub target: Option<String>,
     /// Registries `FROM` may pull from; empty means any.
     pub trusted_registries: Vec<String>,
+    /// Labels the image must carry, and the form of their values (hadolint's `label-schema`).
+    pub label_schema: std::collections::BTreeMap<String, hadolint_config::LabelType>,
+    /// Report labels that are not in `label_schema` (hadolint's `strict-labels`).
+    pub strict_labels: bool,
 }
 
 /// Lints Dockerfiles with a fixed selection of rules. Cheap to share across threads.

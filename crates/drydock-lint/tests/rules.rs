@@ -6,9 +6,40 @@ use std::path::Path;
 
 use drydock_config::RulesConfig;
 use drydock_findings::{Report, TargetKind};
+use drydock_lint::hadolint_config::HadolintConfig;
 use drydock_lint::rules::ALL;
 use drydock_lint::{LintSettings, Linter, Selection, SelectionFlags};
 use drydock_render::{HumanOptions, render_human};
+
+/// Settings a fixture asks for in its leading comments:
+/// `# fixture: trusted-registries=a.example.test,*.example.test`,
+/// `# fixture: label-schema=org.opencontainers.image.source:url,…`, `# fixture: strict-labels`.
+fn fixture_settings(source: &str) -> LintSettings {
+    let mut settings = LintSettings::default();
+    for line in source
+        .lines()
+        .map_while(|line| line.strip_prefix("# fixture: "))
+    {
+        let (name, value) = line.split_once('=').unwrap_or((line, ""));
+        match name {
+            "trusted-registries" => {
+                settings.trusted_registries = value.split(',').map(str::to_string).collect();
+            }
+            "label-schema" => {
+                for entry in value.split(',') {
+                    let (key, kind) = entry.split_once(':').expect("label:type");
+                    let kind = HadolintConfig::parse(&format!("label-schema: {{x: {kind}}}"))
+                        .expect("a label type")
+                        .label_schema["x"];
+                    settings.label_schema.insert(key.to_string(), kind);
+                }
+            }
+            "strict-labels" => settings.strict_labels = true,
+            other => panic!("unknown fixture setting {other}"),
+        }
+    }
+    settings
+}
 
 fn lint_with(code: &str, path: &Path) -> String {
     let source = std::fs::read_to_string(path).unwrap();
@@ -20,7 +51,8 @@ fn lint_with(code: &str, path: &Path) -> String {
             ..SelectionFlags::default()
         },
     );
-    let linter = Linter::new(&selection, LintSettings::default(), true);
+    let settings = fixture_settings(&source);
+    let linter = Linter::new(&selection, settings, true);
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let result = linter.lint(&name, &source);
     let mut report = Report {

@@ -57,6 +57,11 @@ pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
             .as_ref()
             .map(|h| h.trusted_registries.clone())
             .unwrap_or_default(),
+        label_schema: hadolint
+            .as_ref()
+            .map(|h| h.label_schema.clone())
+            .unwrap_or_default(),
+        strict_labels: hadolint.as_ref().is_some_and(|h| h.strict_labels),
     };
     let honour_pragmas =
         !args.disable_pragmas && !hadolint.as_ref().is_some_and(|h| h.disable_ignore_pragma);

@@ -11,7 +11,9 @@ pub const RULE: Rule = Rule {
     hadolint: Some("DL1000"),
     docs: r#"## What it does
 Reports each instruction BuildKit would refuse to parse: an unknown instruction, a missing
-argument, a malformed flag or heredoc. The rest of the file is still linted.
+argument, a malformed flag or heredoc, or an `ONBUILD` trigger that BuildKit does not allow
+(`ONBUILD ONBUILD`, `ONBUILD FROM`, `ONBUILD MAINTAINER`, which hadolint reports as DL3043). The
+rest of the file is still linted.
 
 ## Why is this bad?
 `docker build` stops at the first such line, so nothing after it builds.

@@ -58,6 +58,7 @@ pub(crate) enum Manager {
     Gradle,
     Composer,
     Bundle,
+    Gem,
 }
 
 impl Manager {
@@ -297,6 +298,24 @@ impl Manager {
                 "--binstubs",
                 "--deployment-path",
             ],
+            Manager::Gem => &[
+                "-v",
+                "--version",
+                "-i",
+                "--install-dir",
+                "-n",
+                "--bindir",
+                "-s",
+                "--source",
+                "-p",
+                "--http-proxy",
+                "--platform",
+                "-P",
+                "--trust-policy",
+                "-g",
+                "--file",
+                "--build-root",
+            ],
         }
     }
 }
@@ -352,6 +371,7 @@ pub(crate) fn invocation(command: &SimpleCommand) -> Option<Invocation<'_>> {
         "gradle" | "gradlew" => (Manager::Gradle, rest),
         "composer" => (Manager::Composer, rest),
         "bundle" | "bundler" => (Manager::Bundle, rest),
+        "gem" => (Manager::Gem, rest),
         _ if is_pip_name(name) => (Manager::Pip, rest),
         _ if is_python_name(name) => match rest {
             [flag, module, args @ ..] if flag.text == "-m" && is_pip_name(&module.text) => {
@@ -566,6 +586,13 @@ pub(crate) const APT_ARCHIVES: CachePlace = CachePlace {
     env: &[],
 };
 
+pub(crate) const ZYPP_CACHE: CachePlace = CachePlace {
+    suggested: "/var/cache/zypp",
+    paths: &["/var/cache/zypp"],
+    endings: &[],
+    env: &[],
+};
+
 pub(crate) const APK_CACHE: CachePlace = CachePlace {
     suggested: "/var/cache/apk",
     paths: &["/var/cache/apk", "/etc/apk/cache"],
@@ -776,7 +803,7 @@ pub(crate) fn removes_after(commands: &[SimpleCommand], after: usize, place: &Ca
 
 /// The instructions of the stage of `index` and the stages it is built FROM, farthest first,
 /// stopping before `index`.
-fn preceding<'a>(
+pub(crate) fn preceding<'a>(
     checker: &Checker<'a>,
     index: usize,
 ) -> impl Iterator<Item = &'a Instruction> + use<'a> {
@@ -913,6 +940,122 @@ pub(crate) fn report_cache_left(checker: &mut Checker, rule: &CacheLeft) {
                     ),
                 )
                 .help(format!("end this `RUN` with `&& {cleanup}`")),
+            );
+        }
+    }
+    for finding in findings {
+        checker.report(finding);
+    }
+}
+
+/// The version-pinning rules differ only in these.
+pub(crate) struct Pinning {
+    /// The package words this invocation installs (none when it installs nothing by name, or
+    /// pins everything another way, such as `pip install -r requirements.txt`).
+    pub packages: for<'a> fn(&Invocation<'a>) -> Vec<&'a ShellWord>,
+    /// Does this package word name a version (or a file, which has one)?
+    pub pinned: fn(&str) -> bool,
+    /// How to pin, for the help text: `<package>=<version>`.
+    pub form: &'static str,
+}
+
+/// Subcommands of yum and dnf that ask before changing packages.
+pub(crate) const CHANGES_PACKAGES: [&str; 10] = [
+    "install",
+    "groupinstall",
+    "localinstall",
+    "reinstall",
+    "update",
+    "upgrade",
+    "downgrade",
+    "remove",
+    "erase",
+    "autoremove",
+];
+
+/// Report every package-manager command (also in `ONBUILD` triggers) that asks for
+/// confirmation, which a build cannot give: `prompts` picks the commands, `confirmed` tells
+/// whether the command already answers yes, `flag` is what to add.
+pub(crate) fn report_confirmation_prompts(
+    checker: &mut Checker,
+    prompts: fn(&Invocation) -> bool,
+    confirmed: fn(&Invocation) -> bool,
+    flag: &str,
+) {
+    let mut findings = Vec::new();
+    for (_, _, run) in checker.runs() {
+        let Some(shell) = &run.shell else { continue };
+        for (_, invocation) in invocations(&shell.commands) {
+            if prompts(&invocation) && !confirmed(&invocation) {
+                findings.push(
+                    Diagnostic::new(
+                        invocation.head_span(),
+                        format!(
+                            "`{}` asks for confirmation, and a build has no one to answer: \
+                             it aborts",
+                            invocation.display()
+                        ),
+                    )
+                    .help(format!("add `{flag}`")),
+                );
+            }
+        }
+    }
+    for finding in findings {
+        checker.report(finding);
+    }
+}
+
+/// Whether an rpm package word (`yum`/`dnf install`) names a version: `name-1.2.3`,
+/// `name-1.2-3.el9` (after the first `-`, only version characters and at least one part that
+/// starts with a digit), a `.rpm` file, a group (`@name`) or a capability (`name(x)`), which
+/// carry no version of their own.
+pub(crate) fn rpm_version_pinned(package: &str) -> bool {
+    if package.ends_with(".rpm") || package.starts_with('@') || package.contains('(') {
+        return true;
+    }
+    let Some((_, version)) = package.split_once('-') else {
+        return false;
+    };
+    let parts: Vec<&str> = version.split('-').collect();
+    parts.iter().all(|part| {
+        part.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".~^_:+".contains(c))
+    }) && parts
+        .iter()
+        .any(|part| part.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Report every install (also in `ONBUILD` triggers) that names a package without a version,
+/// once per command, pointing at the first such package. Words built from variables
+/// (`$PACKAGES`) are not judged: their value is unknown.
+pub(crate) fn report_unpinned(checker: &mut Checker, rule: &Pinning) {
+    let mut findings = Vec::new();
+    for (_, _, run) in checker.runs() {
+        let Some(shell) = &run.shell else { continue };
+        for (_, invocation) in invocations(&shell.commands) {
+            let unpinned: Vec<&ShellWord> = (rule.packages)(&invocation)
+                .into_iter()
+                .filter(|word| !word.text.contains('$') && !(rule.pinned)(&word.text))
+                .collect();
+            let Some(first) = unpinned.first() else {
+                continue;
+            };
+            let names = unpinned
+                .iter()
+                .map(|word| format!("`{}`", word.text))
+                .collect::<Vec<_>>()
+                .join(", ");
+            findings.push(
+                Diagnostic::new(
+                    first.span,
+                    format!(
+                        "`{}` installs {names} without a fixed version: each build may get a \
+                         different one",
+                        invocation.display()
+                    ),
+                )
+                .help(format!("pin each package: `{}`", rule.form)),
             );
         }
     }

@@ -1,0 +1,2 @@
+FROM debian:bookworm-slim
+ONBUILD FROM alpine:3.20

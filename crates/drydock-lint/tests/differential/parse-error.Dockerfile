@@ -1,0 +1,2 @@
+FROM debian:bookworm-slim
+RUNN apt-get update
