@@ -120,6 +120,9 @@ pub enum Error {
     /// Something valid that this crate does not (yet) handle.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A registry request failed (see [`drydock_registry::Error`]).
+    #[error(transparent)]
+    Registry(#[from] drydock_registry::Error),
     /// An error raised by a [`LayerVisitor`](crate::LayerVisitor).
     #[error("{context}: {source}")]
     Visitor {

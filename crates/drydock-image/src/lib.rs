@@ -7,6 +7,9 @@
 //!   trait: they provide [`ImageSource::open_raw_layer`] and build their
 //!   [`Image`] with [`Image::assemble`] (or reuse the index/manifest
 //!   resolution through a [`BlobStore`]).
+//! * [`DockerEngine`] reads `docker:NAME` from the local engine as one
+//!   export stream ([`read_export`]: layers walked as they arrive, matched
+//!   to the image by `diff_id`); not an [`ImageSource`].
 //! * [`ImageRef`] parses `docker-archive:PATH[:TAG]`, `oci:DIR[:TAG|@DIGEST]`
 //!   and bare paths; [`open`] / [`open_str`] give a `Box<dyn ImageSource>`.
 //! * [`ImageSource::open_layer`] is a [`LayerStream`]: decompressed (gzip /
@@ -22,17 +25,22 @@
 
 mod archive;
 mod config;
+mod daemon;
 mod digest;
 mod error;
 mod layout;
 mod merged;
 mod model;
 mod oci;
+mod registry;
 mod source;
 mod walk;
 
 pub use archive::{BytesAccess, DockerArchive, RandomAccess, Section, SeekAccess};
 pub use config::{ContainerConfig, Healthcheck, History, ImageConfig, RootFs};
+pub use daemon::{
+    DEFAULT_DOCKER_SOCKET, DockerEngine, EngineImage, MemberLayer, StreamedImage, read_export,
+};
 pub use digest::{Algorithm, Digest, VerifyingReader};
 pub use error::{Error, Result};
 pub use layout::OciLayout;
@@ -42,6 +50,7 @@ pub use oci::{
     ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, BlobStore, Descriptor, Platform, PlatformSpec,
     Selector,
 };
+pub use registry::RegistrySource;
 pub use source::{ImageRef, ImageSource, LayerStream, Limits, OpenOptions, open, open_str};
 pub use walk::{
     Anomaly, AnomalyKind, Entry, EntryKind, EntryMeta, LayerVisitor, WalkOptions, WalkSummary,

@@ -322,17 +322,21 @@ pub enum ImageRef {
         /// Which image.
         selector: Selector,
     },
-    /// `docker-daemon:NAME` (not implemented yet).
+    /// `docker:NAME` / `docker-daemon:NAME`: an image of the local Docker
+    /// engine, read as one stream ([`DockerEngine`](crate::DockerEngine)),
+    /// not through [`open`].
     Daemon(String),
-    /// `registry:NAME` / `docker://NAME` (not implemented yet).
+    /// `registry:NAME` / `docker://NAME`: `[HOST[:PORT]/]NAME[:TAG][@DIGEST]`.
     Registry(String),
-    /// A bare name that is not an existing path (daemon or registry, later).
+    /// A bare name that is not an existing path; opened from the registry
+    /// when it names one explicitly (a host part with a `.`, a `:PORT` or
+    /// `localhost`, or an `@sha256:` digest).
     Name(String),
 }
 
 impl ImageRef {
     /// Parses a reference: explicit prefixes `docker-archive:`, `oci:`,
-    /// `docker-daemon:`, `registry:`, `docker://`; otherwise an existing
+    /// `docker:`, `docker-daemon:`, `registry:`, `docker://`; otherwise an existing
     /// file is an archive, an existing directory must hold `oci-layout`.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |m: &str| Error::Reference {
@@ -365,8 +369,13 @@ impl ImageRef {
             }
             return parse_oci(rest).map_err(|m| bad(&m));
         }
-        for p in ["docker-daemon:", "daemon:"] {
-            if let Some(rest) = s.strip_prefix(p) {
+        for p in ["docker-daemon:", "daemon:", "docker:"] {
+            if let Some(rest) = s.strip_prefix(p)
+                && !s.starts_with("docker://")
+            {
+                if rest.is_empty() {
+                    return Err(bad("empty image name"));
+                }
                 return Ok(Self::Daemon(rest.to_owned()));
             }
         }
@@ -456,11 +465,17 @@ pub fn open(reference: &ImageRef, opts: &OpenOptions) -> Result<Box<dyn ImageSou
         ImageRef::OciLayout { dir, selector } => Ok(Box::new(crate::layout::OciLayout::open(
             dir, selector, opts,
         )?)),
-        ImageRef::Daemon(n) | ImageRef::Registry(n) | ImageRef::Name(n) => {
-            Err(Error::Unsupported(format!(
-                "{n}: engine and registry sources are not implemented yet; use docker-archive: or oci:"
-            )))
+        ImageRef::Registry(n) => Ok(Box::new(crate::registry::RegistrySource::open(n, opts)?)),
+        ImageRef::Name(n) if drydock_registry::is_registry_reference(n) => {
+            Ok(Box::new(crate::registry::RegistrySource::open(n, opts)?))
         }
+        ImageRef::Daemon(n) => Err(Error::Unsupported(format!(
+            "docker:{n}: the engine exports an image as one stream, without random access to \
+             layers; read it with DockerEngine::stream_image (as `drydock scan` does)"
+        ))),
+        ImageRef::Name(n) => Err(Error::Unsupported(format!(
+            "{n}: engine and registry sources are not implemented yet; use docker-archive: or oci:"
+        ))),
     }
 }
 

@@ -1,10 +1,11 @@
 //! `drydock scan`: secrets, risky configuration and bloat in a container image.
 //!
 //! [`scan`] opens an image reference (`docker-archive:PATH`, `oci:DIR[:TAG]`,
-//! a bare path; see [`drydock_image::ImageRef`]) and returns a
+//! `docker:NAME`, a bare path; see [`drydock_image::ImageRef`]) and returns a
 //! [`Report`] of findings with [`Location::Image`] / [`Location::Config`]
 //! locations plus summary notices. [`scan_source`] does the same for an
-//! already opened [`ImageSource`].
+//! already opened [`ImageSource`], [`scan_daemon`] for an image of a Docker
+//! engine.
 //!
 //! * Secrets (DD501–DD503): every regular file of every layer, **including
 //!   files later layers delete or overwrite** (they still ship), streamed
@@ -17,7 +18,12 @@
 //!   image age (`max_age`), setuid/setgid files, empty `/etc/shadow` passwords.
 //! * Bloat (DD521–DD522): bytes hidden by later layers, package caches.
 //!
-//! Layers are walked in parallel (rayon), one verified stream per layer.
+//! Layers of an [`ImageSource`] are walked in parallel (rayon), one verified
+//! stream per layer. An engine image arrives as one export stream
+//! ([`drydock_image::DockerEngine::stream_image`]): its layers are walked one
+//! after the other as they arrive, by the same per-layer scan, and the
+//! results go through the same merge and checks, so both paths report the
+//! same findings for the same image.
 
 mod rules;
 mod time;
@@ -30,8 +36,8 @@ use drydock_findings::{
     ConfigLocation, Finding, ImageLocation, Location, Report, Severity, TargetKind,
 };
 use drydock_image::{
-    EntryKind, Error, Fate, Image, ImageSource, LayerListing, LayerVisitor, MergedTree,
-    OpenOptions, WalkOptions, walk_layer_with,
+    DockerEngine, EntryKind, Error, Fate, Image, ImageRef, ImageSource, LayerListing, LayerVisitor,
+    MergedTree, OpenOptions, WalkOptions, walk_layer_with,
 };
 use drydock_secrets::{Fingerprint, Match, ReaderOptions, Scanner, redact_text};
 use rayon::prelude::*;
@@ -50,8 +56,12 @@ pub const WASTE_THRESHOLD: u64 = 1 << 20;
 /// `/etc/shadow` larger than this is not read.
 const MAX_SHADOW_BYTES: u64 = 1 << 20;
 
+/// Called with the size of each file as the scan walks past it, from several threads at once
+/// (layers are walked in parallel): a progress bar's feed.
+pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
 /// Scan settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScanOptions {
     /// How the image is opened (limits, platform).
     pub open: OpenOptions,
@@ -59,17 +69,36 @@ pub struct ScanOptions {
     pub max_age: Option<Duration>,
     /// "Now" for the age check (tests); `None` is the system clock.
     pub now: Option<SystemTime>,
+    /// Told about every file walked.
+    pub progress: Option<Progress>,
 }
 
-/// Opens `reference` and scans it. Errors: the image cannot be opened, a
-/// layer cannot be read or fails verification.
+impl std::fmt::Debug for ScanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("open", &self.open)
+            .field("max_age", &self.max_age)
+            .field("now", &self.now)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Opens `reference` and scans it (`docker:NAME` from the engine at
+/// `DOCKER_HOST`). Errors: the image cannot be opened, a layer cannot be
+/// read or fails verification.
 pub fn scan(reference: &str, opts: &ScanOptions) -> drydock_image::Result<Report> {
-    let source = drydock_image::open_str(reference, &opts.open)?;
-    scan_source(&*source, opts)
+    match ImageRef::parse(reference)? {
+        ImageRef::Daemon(name) => scan_daemon(&DockerEngine::from_env()?, &name, opts),
+        other => {
+            let source = drydock_image::open(&other, &opts.open)?;
+            scan_source(&*source, opts)
+        }
+    }
 }
 
 /// What one layer's walk produced.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct LayerScan {
     listing: LayerListing,
     /// (path, matches, matches dropped over the per-file cap)
@@ -83,17 +112,21 @@ struct LayerScan {
     shadow: Option<Vec<u8>>,
 }
 
-struct Visitor {
+struct Visitor<'a> {
     out: LayerScan,
+    progress: Option<&'a Progress>,
 }
 
-impl LayerVisitor for Visitor {
+impl LayerVisitor for Visitor<'_> {
     fn entry(&mut self, entry: &mut drydock_image::Entry<'_>) -> drydock_image::Result<()> {
         self.out.listing.record(&entry.meta);
         if entry.meta.kind != EntryKind::File {
             return Ok(());
         }
         let size = entry.meta.size;
+        if let Some(progress) = self.progress {
+            progress(size);
+        }
         if size == 0 {
             self.out.empty += 1;
             return Ok(());
@@ -130,7 +163,7 @@ impl LayerVisitor for Visitor {
     }
 }
 
-impl Visitor {
+impl Visitor<'_> {
     fn record(&mut self, path: String, report: drydock_secrets::ReaderReport) {
         if report.skipped {
             self.out.binary_skipped += 1;
@@ -147,21 +180,39 @@ impl Visitor {
     }
 }
 
-fn walk(source: &dyn ImageSource, index: usize) -> drydock_image::Result<LayerScan> {
-    let mut stream = source.open_layer(index)?;
-    let opts = WalkOptions {
-        context: stream.label().to_owned(),
-        max_entries: source.limits().max_layer_entries,
+/// Scans one layer's decompressed tar (all but `tar_bytes`, which the
+/// caller's stream knows). `context` names the layer in errors.
+fn scan_layer(
+    tar: &mut dyn Read,
+    index: usize,
+    context: String,
+    opts: &ScanOptions,
+) -> drydock_image::Result<LayerScan> {
+    let walk_opts = WalkOptions {
+        context,
+        max_entries: opts.open.limits.max_layer_entries,
     };
     let mut visitor = Visitor {
         out: LayerScan {
             listing: LayerListing::new(index),
             ..LayerScan::default()
         },
+        progress: opts.progress.as_ref(),
     };
-    walk_layer_with(&mut stream, &mut visitor, &opts)?;
-    visitor.out.tar_bytes = stream.decompressed_bytes();
+    walk_layer_with(tar, &mut visitor, &walk_opts)?;
     Ok(visitor.out)
+}
+
+fn walk(
+    source: &dyn ImageSource,
+    index: usize,
+    opts: &ScanOptions,
+) -> drydock_image::Result<LayerScan> {
+    let mut stream = source.open_layer(index)?;
+    let context = stream.label().to_owned();
+    let mut scan = scan_layer(&mut stream, index, context, opts)?;
+    scan.tar_bytes = stream.decompressed_bytes();
+    Ok(scan)
 }
 
 /// Scans an opened image.
@@ -169,10 +220,48 @@ pub fn scan_source(source: &dyn ImageSource, opts: &ScanOptions) -> drydock_imag
     let image = source.image();
     let layers: Vec<LayerScan> = (0..image.layers.len())
         .into_par_iter()
-        .map(|i| walk(source, i))
+        .map(|i| walk(source, i, opts))
         .collect::<drydock_image::Result<_>>()?;
-    let mut tree = MergedTree::with_max_paths(source.limits().max_tree_paths);
-    for layer in &layers {
+    report(image, &layers, source.limits().max_tree_paths, opts)
+}
+
+/// Scans image `name` (tag, id or digest) of `engine`, reading its export
+/// once as a stream: each layer is walked as it arrives (memory stays
+/// bounded by one layer's walk plus the per-layer listings every scan
+/// keeps), then the layers are merged and checked as in [`scan_source`].
+pub fn scan_daemon(
+    engine: &DockerEngine,
+    name: &str,
+    opts: &ScanOptions,
+) -> drydock_image::Result<Report> {
+    let streamed = engine.stream_image(name, &opts.open.limits, |layer| {
+        // The index is known once the layer is matched by its diff_id.
+        let context = layer.context().to_owned();
+        let mut scan = scan_layer(layer, 0, context, opts)?;
+        scan.tar_bytes = layer.decompressed_bytes();
+        Ok(scan)
+    })?;
+    let mut layers = streamed.layers;
+    for (index, layer) in layers.iter_mut().enumerate() {
+        layer.listing.layer = index;
+    }
+    report(
+        &streamed.image,
+        &layers,
+        opts.open.limits.max_tree_paths,
+        opts,
+    )
+}
+
+/// Merges the layers' walks (base first) and runs every check.
+fn report(
+    image: &Image,
+    layers: &[LayerScan],
+    max_tree_paths: usize,
+    opts: &ScanOptions,
+) -> drydock_image::Result<Report> {
+    let mut tree = MergedTree::with_max_paths(max_tree_paths);
+    for layer in layers {
         tree.apply(&layer.listing)?;
     }
 
@@ -181,14 +270,14 @@ pub fn scan_source(source: &dyn ImageSource, opts: &ScanOptions) -> drydock_imag
         findings: Vec::new(),
         notices: Vec::new(),
     };
-    s.layer_secrets(&layers, &tree);
+    s.layer_secrets(layers, &tree);
     let config_fps = s.config_secrets();
     s.history_secrets(&config_fps);
     s.config_checks(opts);
-    s.tree_checks(&layers, &tree);
+    s.tree_checks(layers, &tree);
     s.bloat(&tree);
 
-    let mut notices = vec![summary(image, &layers, opts)];
+    let mut notices = vec![summary(image, layers, opts)];
     let (scanned, bytes, skipped, empty, anomalies) =
         layers.iter().fold((0, 0, 0, 0, 0), |a, l| {
             (
