@@ -95,8 +95,13 @@ pub enum Command {
     Lint(LintArgs),
     /// Scan an image for secrets (also in deleted layers' files, config and history), risky
     /// configuration (root user, SSH port, setuid files, empty passwords, age) and bloat.
-    /// IMAGE is `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]` or a path to either.
+    /// IMAGE is `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]`, a path to either, a registry
+    /// image `HOST[:PORT]/NAME[:TAG][@DIGEST]`, or `docker:NAME` (the local Docker engine).
     Scan(ScanArgs),
+    /// Write a CycloneDX 1.5 JSON SBOM of the image's OS packages (dpkg, apk, rpm): one component
+    /// per package with its purl, source package and the layer that installed it, plus the
+    /// distribution. IMAGE as for `scan`. Always JSON: `--format` does not apply.
+    Sbom(SbomArgs),
     /// List every rule (lint and scan): code, name, default severity, hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
@@ -145,11 +150,29 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// The image: `docker-archive:PATH` (a `docker save` tar), `oci:DIR[:TAG|@DIGEST]` (an OCI
-    /// image layout), or a path to either.
+    /// image layout), a path to either, or a registry image `HOST[:PORT]/NAME[:TAG][@DIGEST]`
+    /// (also `registry:NAME`; credentials from `$DOCKER_CONFIG` or `~/.docker/config.json`;
+    /// `localhost` and `127.0.0.1` registries over plain HTTP), or `docker:NAME` (also
+    /// `docker-daemon:NAME`): an image of the Docker engine at `DOCKER_HOST` (`unix://PATH`,
+    /// default /var/run/docker.sock), streamed from its API without temporary files.
     #[arg(value_name = "IMAGE")]
     pub image: String,
+    /// Platform to pick from a multi-platform image (index): `os/arch[/variant]`.
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
     /// Warn (DD514) when the image is older than this: a number and a unit s, m, h, d or w
     /// (`30d`, `12h`). Off by default.
     #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
     pub max_age: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The image: `docker-archive:PATH` (a `docker save` tar), `oci:DIR[:TAG|@DIGEST]` (an OCI
+    /// image layout), a path to either, or a registry image `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Write the SBOM to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -5,6 +5,7 @@ mod cli;
 mod lint;
 mod output;
 mod rules;
+mod sbom;
 mod scan;
 
 use std::io::Write;
@@ -37,6 +38,7 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Lint(args) => lint::run(args, &cli.global, output),
         Command::Scan(args) => scan::run(args, &cli.global, output),
+        Command::Sbom(args) => sbom::run(args, &cli.global),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {
