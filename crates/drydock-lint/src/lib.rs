@@ -3,20 +3,24 @@
 //! turns their diagnostics into findings.
 
 mod checker;
+mod fix;
 pub mod hadolint_config;
 mod pragma;
 mod rule;
 pub mod rules;
 mod selection;
+pub mod shellcheck;
 
 pub use checker::Checker;
+pub use fix::{AppliedFix, FixMode, Fixed, apply};
 pub use rule::{Diagnostic, Rule};
-pub use selection::{Selection, SelectionFlags, is_known, selects};
+pub use selection::{Selection, SelectionFlags, is_known, is_shellcheck_code, selects};
 
 use drydock_dockerfile::{GraphOptions, Instruction};
 use drydock_findings::{FileLocation, Finding, LineIndex, Location, RuleInfo, Severity, Span};
 
 use crate::pragma::{Dialect, Pragma, Scope};
+pub use crate::shellcheck::ShellCheck;
 
 /// Settings some rules read.
 #[derive(Debug, Clone, Default)]
@@ -29,12 +33,17 @@ pub struct LintSettings {
     pub label_schema: std::collections::BTreeMap<String, hadolint_config::LabelType>,
     /// Report labels that are not in `label_schema` (hadolint's `strict-labels`).
     pub strict_labels: bool,
+    /// Digests of base images (`name:tag` as written in FROM → `sha256:…`), looked up in their
+    /// registries by `--resolve-digests`: DD205 offers to pin them.
+    pub digests: std::collections::BTreeMap<String, String>,
 }
 
 /// Lints Dockerfiles with a fixed selection of rules. Cheap to share across threads.
 #[derive(Debug, Clone)]
 pub struct Linter {
     rules: Vec<(&'static Rule, Severity)>,
+    shellcheck_selection: selection::ShellCheckSelection,
+    shellcheck: Option<ShellCheck>,
     honour_pragmas: bool,
     settings: LintSettings,
 }
@@ -48,15 +57,30 @@ pub struct FileResult {
     pub display_source: String,
     /// Line starts of the source, which are also those of `display_source`.
     pub line_index: LineIndex,
+    /// What went wrong around the rules (ShellCheck failed), one sentence each.
+    pub notices: Vec<String>,
 }
 
 impl Linter {
     pub fn new(selection: &Selection, settings: LintSettings, honour_pragmas: bool) -> Self {
         Linter {
             rules: selection.rules().collect(),
+            shellcheck_selection: selection.shellcheck().clone(),
+            shellcheck: None,
             honour_pragmas,
             settings,
         }
+    }
+
+    /// Also run ShellCheck on RUN scripts (when the selection includes `SC` codes).
+    pub fn with_shellcheck(mut self, shellcheck: Option<ShellCheck>) -> Self {
+        self.shellcheck = shellcheck;
+        self
+    }
+
+    /// Whether the selection asks for ShellCheck's checks.
+    pub fn shellcheck_selected(&self) -> bool {
+        self.shellcheck_selection.enabled
     }
 
     /// Metadata of the rules this linter runs, for renderers.
@@ -97,8 +121,18 @@ impl Linter {
         }
     }
 
-    /// Lint the Dockerfile text `source`, reported under `path`.
+    /// Lint the Dockerfile text `source`, reported under `path`: the rules, then ShellCheck
+    /// (when configured with [`Linter::with_shellcheck`]).
     pub fn lint(&self, path: &str, source: &str) -> FileResult {
+        self.lint_with(path, source, self.shellcheck.as_ref())
+    }
+
+    /// Lint with the rules only.
+    pub(crate) fn lint_rules(&self, path: &str, source: &str) -> FileResult {
+        self.lint_with(path, source, None)
+    }
+
+    fn lint_with(&self, path: &str, source: &str, shellcheck: Option<&ShellCheck>) -> FileResult {
         let file = drydock_dockerfile::parse(source);
         let graph = file.stage_graph(&GraphOptions {
             target: self.settings.target.clone(),
@@ -116,7 +150,7 @@ impl Linter {
             (rule.check)(&mut checker);
             for diagnostic in checker.take_diagnostics() {
                 let span = Span::new(diagnostic.span.start, diagnostic.span.end);
-                if suppressions.suppresses(rule, &file, &graph, span.start) {
+                if suppressions.suppresses(&|pragma| names_rule(pragma, rule), &file, &graph, span.start) {
                     continue;
                 }
                 let mut finding = Finding::new(
@@ -132,6 +166,36 @@ impl Linter {
                 findings.push(finding);
             }
         }
+        let mut notices = Vec::new();
+        if let Some(shellcheck) = shellcheck.filter(|_| self.shellcheck_selection.enabled) {
+            match shellcheck.check(&file) {
+                Ok(found) => {
+                    for finding in found {
+                        let Some(severity) = self
+                            .shellcheck_selection
+                            .severity_of(&finding.code, finding.severity)
+                        else {
+                            continue;
+                        };
+                        let names = |pragma: &Pragma| names_shellcheck(pragma, &finding.code);
+                        if suppressions.suppresses(&names, &file, &graph, finding.span.start) {
+                            continue;
+                        }
+                        let mut reported = Finding::new(
+                            finding.code.clone(),
+                            "shellcheck",
+                            severity,
+                            finding.message,
+                            Location::File(FileLocation::new(path, finding.span, source, index)),
+                        )
+                        .with_help(format!("see https://www.shellcheck.net/wiki/{}", finding.code));
+                        reported.hadolint = Some(finding.code.into());
+                        findings.push(reported);
+                    }
+                }
+                Err(message) => notices.push(format!("{path}: {message}")),
+            }
+        }
         let mut secrets = checker.take_secrets();
         secrets.extend(
             drydock_secrets::Scanner::global()
@@ -143,6 +207,7 @@ impl Linter {
             findings,
             display_source: mask(source, &secrets),
             line_index: file.line_index,
+            notices,
         }
     }
 }
@@ -227,19 +292,14 @@ impl Suppressions {
         suppressions
     }
 
+    /// Whether a pragma for which `names_rule` holds covers `offset`.
     fn suppresses(
         &self,
-        rule: &Rule,
+        names_rule: &dyn Fn(&Pragma) -> bool,
         file: &drydock_dockerfile::Dockerfile,
         graph: &drydock_dockerfile::StageGraph,
         offset: usize,
     ) -> bool {
-        let names_rule = |pragma: &Pragma| {
-            pragma.codes.iter().any(|code| match pragma.dialect {
-                Dialect::Drydock => selects(code, rule),
-                Dialect::Hadolint => rule.hadolint == Some(code.as_str()),
-            })
-        };
         if self.file.iter().any(names_rule) {
             return true;
         }
@@ -260,6 +320,23 @@ impl Suppressions {
             .iter()
             .any(|(from, pragma)| Some(*from) == stage_start && names_rule(pragma))
     }
+}
+
+/// Whether `pragma` names `rule`.
+fn names_rule(pragma: &Pragma, rule: &Rule) -> bool {
+    pragma.codes.iter().any(|code| match pragma.dialect {
+        Dialect::Drydock => selects(code, rule),
+        Dialect::Hadolint => rule.hadolint == Some(code.as_str()),
+    })
+}
+
+/// Whether `pragma` names the ShellCheck code `code` (`SC2086`; drydock pragmas also take a
+/// prefix such as `SC2`).
+fn names_shellcheck(pragma: &Pragma, code: &str) -> bool {
+    pragma.codes.iter().any(|written| match pragma.dialect {
+        Dialect::Drydock => written == "ALL" || (written.starts_with("SC") && code.starts_with(written.as_str())),
+        Dialect::Hadolint => written == code,
+    })
 }
 
 fn is_from(instruction: &Instruction) -> bool {
