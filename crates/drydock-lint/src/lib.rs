@@ -181,7 +181,7 @@ impl Linter {
                         if suppressions.suppresses(&names, &file, &graph, finding.span.start) {
                             continue;
                         }
-                        let mut reported = Finding::new(
+                        let reported = Finding::new(
                             finding.code.clone(),
                             "shellcheck",
                             severity,
@@ -189,7 +189,6 @@ impl Linter {
                             Location::File(FileLocation::new(path, finding.span, source, index)),
                         )
                         .with_help(format!("see https://www.shellcheck.net/wiki/{}", finding.code));
-                        reported.hadolint = Some(finding.code.into());
                         findings.push(reported);
                     }
                 }
@@ -210,6 +209,16 @@ impl Linter {
             notices,
         }
     }
+}
+
+/// The external base images of `source` that DD205 would report (a tag other than `latest`, no
+/// digest) and that FROM writes literally: the references `--resolve-digests` looks up.
+pub fn unpinned_bases(source: &str) -> Vec<String> {
+    let file = drydock_dockerfile::parse(source);
+    let graph = file.stage_graph(&GraphOptions::default());
+    let settings = LintSettings::default();
+    let checker = Checker::new(&file, &graph, &settings);
+    rules::unpinned_bases(&checker)
 }
 
 /// `source` with every character inside `secrets` replaced by `*`s of the same byte length.

@@ -61,4 +61,10 @@ impl Diagnostic {
         self.fix = Some(fix);
         self
     }
+
+    /// Attach `fix` when there is one.
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
 }

@@ -136,14 +136,26 @@ fn summary_line(report: &Report) -> String {
     if summary.total() == 0 {
         return format!("No problems found in {targets}.");
     }
-    let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
+    let fixable = |applicability| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applicability == applicability))
+            .count()
+    };
+    let (safe, unsafe_) = (fixable(Applicability::Safe), fixable(Applicability::Unsafe));
     let mut line = format!(
         "Found {} in {targets}: {}",
         plural(summary.total(), "problem"),
         counts(&summary)
     );
-    if fixable > 0 {
-        line.push_str(&format!(" ({fixable} fixable)"));
+    match (safe, unsafe_) {
+        (0, 0) => {}
+        (safe, 0) => line.push_str(&format!(". {safe} fixable with --fix")),
+        (0, unsafe_) => line.push_str(&format!(". {unsafe_} fixable with --fix --unsafe-fixes")),
+        (safe, unsafe_) => line.push_str(&format!(
+            ". {safe} fixable with --fix ({unsafe_} more with --unsafe-fixes)"
+        )),
     }
     line.push('.');
     line

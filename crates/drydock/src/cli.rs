@@ -145,6 +145,25 @@ pub struct LintArgs {
     /// Do not read `.hadolint.yaml`.
     #[arg(long)]
     pub no_hadolint_config: bool,
+    /// Apply the safe fixes to the files in place, then report what is left.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Print a unified diff of what `--fix` would change instead of writing; exit 1 when there is
+    /// a change, 0 when not.
+    #[arg(long)]
+    pub diff: bool,
+    /// With `--fix` or `--diff`, also apply the fixes that change what the image does (non-root
+    /// USER, secret mounts, split `COPY . .`, pinned digests); review them.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Look up the current digest of each `FROM name:tag` in its registry so DD205 can offer to
+    /// pin it (an unsafe fix). Queries the network.
+    #[arg(long)]
+    pub resolve_digests: bool,
+    /// Do not run ShellCheck on RUN scripts (same as `--ignore SC`). ShellCheck runs by default
+    /// when the `shellcheck` program is installed.
+    #[arg(long)]
+    pub no_shellcheck: bool,
 }
 
 #[derive(Debug, Args)]

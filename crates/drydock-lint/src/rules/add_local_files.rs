@@ -1,4 +1,5 @@
-use drydock_findings::Severity;
+use drydock_dockerfile::{Instruction, Keyword};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use super::security_helpers::{AddSource, adds, classify_add_source};
 use crate::{Checker, Diagnostic, Rule};
@@ -62,7 +63,26 @@ fn check(checker: &mut Checker) {
                 add.instruction.keyword_span,
                 format!("`ADD` copies {what}; `COPY` does the same without `ADD`'s URL and archive handling"),
             )
-            .help("replace `ADD` with `COPY`"),
+            .help("replace `ADD` with `COPY`")
+            .with_fix(as_copy(checker, add.instruction)),
         );
     }
+}
+
+/// `COPY` for `ADD`, when every flag given is one `COPY` takes too.
+fn as_copy(checker: &Checker, instruction: &Instruction) -> Option<Fix> {
+    if instruction
+        .flags
+        .iter()
+        .any(|flag| !Keyword::Copy.known_flags().contains(&flag.name.as_str()))
+    {
+        return None;
+    }
+    let written = instruction.keyword_span.text(checker.source());
+    let keyword = if written == "add" { "copy" } else { "COPY" };
+    Some(Fix {
+        message: "replace `ADD` with `COPY`".into(),
+        applicability: Applicability::Safe,
+        edits: vec![Edit::replace(instruction.keyword_span, keyword)],
+    })
 }

@@ -65,7 +65,8 @@ fn check(checker: &mut Checker) {
                     invocation.head_span(),
                     "`apk add` without `--no-cache` leaves the package index in `/var/cache/apk`",
                 )
-                .help("use `apk add --no-cache`"),
+                .help("use `apk add --no-cache`")
+                .with_fix(invocation.option_fix("--no-cache")),
             );
         }
     }

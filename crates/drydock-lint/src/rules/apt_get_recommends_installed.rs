@@ -39,6 +39,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 
 ## How to fix
 Add `--no-install-recommends`, then add back any recommended package the image needs by name.
+
+## Fix
+Safe (`drydock lint --fix`): adds `--no-install-recommends` after `install`.
 "#,
     check,
 };
@@ -88,7 +91,8 @@ fn check(checker: &mut Checker) {
                     "`apt-get install` without `--no-install-recommends` also installs the \
                      packages these recommend",
                 )
-                .help("add `--no-install-recommends`"),
+                .help("add `--no-install-recommends`")
+                .with_fix(invocation.option_fix("--no-install-recommends")),
             );
         }
     }

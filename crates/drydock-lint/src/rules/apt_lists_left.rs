@@ -1,7 +1,8 @@
-use drydock_findings::Severity;
+use drydock_dockerfile::{Command, InstructionKind, Span};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use super::package_managers::{
-    APT_LISTS, Manager, invocations, mount_covers, removes_after, shell_runs,
+    APT_LISTS, Manager, ShellRun, invocations, mount_covers, removes_after, shell_runs,
 };
 use crate::{Checker, Diagnostic, Rule};
 
@@ -82,9 +83,11 @@ fn check(checker: &mut Checker) {
                 "`{}{flag}` leaves the package lists in `/var/lib/apt/lists` in the image",
                 invocation.display()
             );
+            let fix = fix(checker, &run);
             findings.push(
                 Diagnostic::new(invocation.head_span(), message)
-                    .help("end this `RUN` with `&& rm -rf /var/lib/apt/lists/*`"),
+                    .help("end this `RUN` with `&& rm -rf /var/lib/apt/lists/*`")
+                    .with_fix(fix),
             );
             break;
         }
@@ -92,4 +95,58 @@ fn check(checker: &mut Checker) {
     for finding in findings {
         checker.report(finding);
     }
+}
+
+/// With BuildKit syntax in use, a cache mount on the lists; otherwise `&& rm -rf
+/// /var/lib/apt/lists/*` after the script's last command, when that command ends the script
+/// (not inside `if … fi` or a heredoc). Unsafe when a later RUN installs with apt without an
+/// `update` of its own: it relied on the lists this RUN left.
+fn fix(checker: &Checker, run: &ShellRun) -> Option<Fix> {
+    let instruction = &checker.file.instructions[run.index];
+    let later_needs_lists = checker.file.instructions[run.index + 1..]
+        .iter()
+        .filter_map(|later| match &later.kind {
+            InstructionKind::Run(later_run) => later_run.shell.as_ref(),
+            _ => None,
+        })
+        .any(|shell| {
+            let apt = |actions: &[&str]| {
+                invocations(&shell.commands)
+                    .any(|(_, i)| i.manager == Manager::Apt && i.is(actions))
+            };
+            apt(&["install", "upgrade", "dist-upgrade", "full-upgrade", "source", "build-dep"])
+                && !apt(&["update"])
+        });
+    let applicability = if later_needs_lists {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    if checker.uses_buildkit() {
+        return Some(Fix {
+            message: "keep the package lists in a cache mount".into(),
+            applicability,
+            edits: vec![Edit::insert(
+                instruction.keyword_span.end,
+                " --mount=type=cache,target=/var/lib/apt/lists,sharing=locked",
+            )],
+        });
+    }
+    let Command::Shell(command) = &run.run.command else {
+        return None;
+    };
+    let shell = run.run.shell.as_ref()?;
+    let last = run.commands.last()?;
+    let after = Span::new(last.span.end, command.span.end).text(checker.source());
+    if shell.fallback
+        || !instruction.heredocs.is_empty()
+        || !after.trim().is_empty()
+    {
+        return None;
+    }
+    Some(Fix {
+        message: "remove the package lists at the end of the RUN".into(),
+        applicability,
+        edits: vec![Edit::insert(last.span.end, " && rm -rf /var/lib/apt/lists/*")],
+    })
 }

@@ -1,4 +1,5 @@
-use drydock_findings::Severity;
+use drydock_dockerfile::{Connector, InstructionKind, SimpleCommand, Span};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use super::package_managers::{Invocation, Manager, invocations, shell_runs};
 use crate::{Checker, Diagnostic, Rule};
@@ -108,6 +109,10 @@ fn uses_index_after(
 }
 
 struct Pending {
+    /// The RUN's instruction index.
+    index: usize,
+    /// Whether the RUN is this one command alone (no flags, heredocs or other commands).
+    alone: bool,
     stage: Option<usize>,
     family: Family,
     span: drydock_findings::Span,
@@ -126,7 +131,13 @@ fn check(checker: &mut Checker) {
             if let Some(family) = refreshes(&invocation) {
                 refreshed.push(family);
                 if !uses_index_after(run.commands, position, family) {
+                    let instruction = &checker.file.instructions[run.index];
                     pending.push(Pending {
+                        index: run.index,
+                        alone: run.commands.len() == 1
+                            && instruction.flags.is_empty()
+                            && instruction.heredocs.is_empty()
+                            && run.run.shell.as_ref().is_some_and(|shell| !shell.fallback),
                         stage,
                         family,
                         span: invocation.command.span,
@@ -167,11 +178,58 @@ fn check(checker: &mut Checker) {
                             .to_owned()
                     }
                 };
-                findings.push(Diagnostic::new(update.span, message).help(help));
+                let fix = (family == Family::Apt)
+                    .then(|| merge(checker, update, run.index, invocation.command))
+                    .flatten();
+                findings.push(Diagnostic::new(update.span, message).help(help).with_fix(fix));
             }
         }
     }
     for finding in findings {
         checker.report(finding);
     }
+}
+
+/// Moves a RUN that only refreshes the index into the install that uses it: deletes the RUN's
+/// lines and writes `apt-get update && ` before the install command. Only when no RUN between
+/// the two uses apt, and the install is not inside a pipeline.
+fn merge(
+    checker: &Checker,
+    update: &Pending,
+    install_index: usize,
+    install: &SimpleCommand,
+) -> Option<Fix> {
+    if !update.alone || install.connector == Connector::Pipe {
+        return None;
+    }
+    let between = &checker.file.instructions[update.index + 1..install_index];
+    let uses_apt = between.iter().any(|instruction| match &instruction.kind {
+        InstructionKind::Run(run) => run.shell.as_ref().is_none_or(|shell| {
+            invocations(&shell.commands).any(|(_, i)| i.manager == Manager::Apt)
+        }),
+        _ => false,
+    });
+    if uses_apt {
+        return None;
+    }
+    let source = checker.source();
+    let span = checker.file.instructions[update.index].span;
+    let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[span.end..].find('\n').map_or(source.len(), |i| span.end + i + 1);
+    if !source[line_start..span.start].trim().is_empty()
+        || !source[span.end..line_end].trim().is_empty()
+    {
+        return None;
+    }
+    Some(Fix {
+        message: format!("run `{}` in the RUN that installs", update.text),
+        applicability: Applicability::Safe,
+        edits: vec![
+            Edit::delete(Span::new(line_start, line_end)),
+            Edit::insert(
+                install.span.start,
+                format!("{} && ", update.span.text(source)),
+            ),
+        ],
+    })
 }

@@ -1,6 +1,6 @@
-use drydock_findings::Severity;
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
-use super::security_helpers::external_bases;
+use super::security_helpers::{ExternalBase, external_bases};
 use crate::{Checker, Diagnostic, Rule};
 
 pub const RULE: Rule = Rule {
@@ -38,26 +38,45 @@ prints it); keep the tag for readers.
     check,
 };
 
+/// The bases `check` reports: external images with a tag other than `latest` and no digest,
+/// and whether FROM writes the name literally (no variable), so a digest can be appended.
+pub(crate) fn unpinned<'a>(checker: &Checker<'a>) -> Vec<(ExternalBase<'a>, bool)> {
+    external_bases(checker)
+        .into_iter()
+        .filter(|base| {
+            base.image.digest.is_none()
+                && base.image.tag.as_deref().is_some_and(|tag| tag != "latest")
+        })
+        .map(|base| {
+            let literal = base.word.text == base.name;
+            (base, literal)
+        })
+        .collect()
+}
+
 fn check(checker: &mut Checker) {
-    for base in external_bases(checker) {
-        let image = base.image;
-        if image.digest.is_some() || image.tag.as_deref().is_none_or(|tag| tag == "latest") {
-            continue;
+    for (base, literal) in unpinned(checker) {
+        let mut diagnostic = Diagnostic::new(
+            base.word.span,
+            format!(
+                "base image {} is not pinned by digest, so the build changes when the tag is \
+                 re-pushed",
+                base.shown()
+            ),
+        )
+        .help(format!(
+            "pin it as `{}@sha256:<digest>` (`drydock lint --resolve-digests --fix \
+             --unsafe-fixes` looks the digest up and writes it); pinning keeps builds \
+             reproducible",
+            base.name
+        ));
+        if let Some(digest) = checker.settings.digests.get(base.name).filter(|_| literal) {
+            diagnostic = diagnostic.fix(Fix {
+                message: format!("pin `{}` to its current digest `{digest}`", base.name),
+                applicability: Applicability::Unsafe,
+                edits: vec![Edit::insert(base.word.span.end, format!("@{digest}"))],
+            });
         }
-        checker.report(
-            Diagnostic::new(
-                base.word.span,
-                format!(
-                    "base image {} is not pinned by digest, so the build changes when the tag is \
-                     re-pushed",
-                    base.shown()
-                ),
-            )
-            .help(format!(
-                "pin it as `{}@sha256:<digest>` (`docker buildx imagetools inspect {}` prints \
-                 the digest); pinning keeps builds reproducible",
-                base.name, base.name
-            )),
-        );
+        checker.report(diagnostic);
     }
 }

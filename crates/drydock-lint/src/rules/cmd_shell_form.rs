@@ -1,5 +1,5 @@
-use drydock_dockerfile::{Command, Healthcheck, InstructionKind};
-use drydock_findings::Severity;
+use drydock_dockerfile::{Command, Healthcheck, Instruction, InstructionKind, Keyword, Word};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use crate::{Checker, Diagnostic, Rule};
 
@@ -47,6 +47,7 @@ fn check(checker: &mut Checker) {
             _ => continue,
         };
         if let Command::Shell(text) = command {
+            let fix = json_form(checker, instruction, text);
             let keyword = instruction.keyword.as_str();
             findings.push(
                 Diagnostic::new(
@@ -56,11 +57,62 @@ fn check(checker: &mut Checker) {
                          signals on to the command"
                     ),
                 )
-                .help("write the command as a JSON array: `[\"program\", \"arg\"]`"),
+                .help("write the command as a JSON array: `[\"program\", \"arg\"]`")
+                .with_fix(fix),
             );
         }
     }
     for finding in findings {
         checker.report(finding);
     }
+}
+
+/// The command as a JSON array, when it is plain words the shell would pass on unchanged (no
+/// quotes, variables, globs or operators) and no comment sits inside its continuation lines.
+/// Safe, except that an exec-form `ENTRYPOINT` receives a `CMD` of the same stage as arguments
+/// (and an exec-form `CMD` is passed to an `ENTRYPOINT`) where the shell form ignored it.
+fn json_form(checker: &Checker, instruction: &Instruction, command: &Word) -> Option<Fix> {
+    let words: Vec<&str> = command.text.split_whitespace().collect();
+    let plain = |word: &&str| {
+        word.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=,@%+-".contains(c))
+    };
+    if words.is_empty() || !words.iter().all(plain) || !instruction.comments.is_empty() {
+        return None;
+    }
+    let other = match instruction.kind {
+        InstructionKind::Cmd(_) => Some(Keyword::Entrypoint),
+        InstructionKind::Entrypoint(_) => Some(Keyword::Cmd),
+        _ => None,
+    };
+    let index = checker
+        .file
+        .instructions
+        .iter()
+        .position(|i| std::ptr::eq(i, instruction))?;
+    let paired = other.is_some_and(|other| {
+        checker.stage_of(index).is_some_and(|stage| {
+            checker
+                .stage_instructions(stage)
+                .iter()
+                .any(|i| i.keyword == other)
+        })
+    });
+    let json = format!(
+        "[{}]",
+        words
+            .iter()
+            .map(|word| format!("\"{word}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Some(Fix {
+        message: format!("write `{}` in JSON form", instruction.keyword.as_str()),
+        applicability: if paired {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+        edits: vec![Edit::replace(command.span, json)],
+    })
 }

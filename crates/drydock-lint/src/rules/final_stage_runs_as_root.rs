@@ -1,5 +1,5 @@
 use drydock_dockerfile::{Base, Command, ImageRef, Instruction, InstructionKind, Keyword};
-use drydock_findings::Severity;
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use crate::{Checker, Diagnostic, Rule};
 
@@ -103,6 +103,7 @@ fn check(checker: &mut Checker) {
         let text = user.text.trim();
         let name = text.split(':').next().unwrap_or(text);
         if matches!(name, "root" | "0") || name.eq_ignore_ascii_case("ContainerAdministrator") {
+            let fix = add_user(checker, final_index);
             checker.report(
                 Diagnostic::new(
                     user.span,
@@ -114,7 +115,8 @@ fn check(checker: &mut Checker) {
                     "switch to an unprivileged user after the steps that need root, e.g. \
                      `USER 10001` (created with `useradd --system --uid 10001 app`) or the base \
                      image's own user",
-                ),
+                )
+                .with_fix(fix),
             );
         }
         return;
@@ -147,11 +149,27 @@ fn check(checker: &mut Checker) {
         InstructionKind::From(from) => from.image.span,
         _ => from.span,
     };
-    checker.report(Diagnostic::new(span, message).help(
-        "add `USER <unprivileged user>` after the steps that need root, e.g. `USER 10001` \
-             (created with `useradd --system --uid 10001 app`) or the base image's own user \
-             (`node`, `nonroot`, `www-data`)",
-    ));
+    let fix = add_user(checker, final_index);
+    checker.report(
+        Diagnostic::new(span, message)
+            .help(
+                "add `USER <unprivileged user>` after the steps that need root, e.g. `USER \
+                 10001` (created with `useradd --system --uid 10001 app`) or the base image's \
+                 own user (`node`, `nonroot`, `www-data`)",
+            )
+            .with_fix(fix),
+    );
+}
+
+/// Unsafe: `USER 65534:65534` (`nobody`, which needs no entry in `/etc/passwd`) after the last
+/// instruction of the final stage. The application may need to write files it cannot now.
+fn add_user(checker: &Checker, stage: usize) -> Option<Fix> {
+    let last = checker.stage_instructions(&checker.graph.stages[stage]).last()?;
+    Some(Fix {
+        message: "run the container as `nobody` (`USER 65534:65534`)".into(),
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit::insert(last.span.end, "\nUSER 65534:65534")],
+    })
 }
 
 /// The words of a command (shell form split on whitespace).

@@ -1,5 +1,5 @@
-use drydock_dockerfile::Keyword;
-use drydock_findings::Severity;
+use drydock_dockerfile::{Instruction, InstructionKind, Keyword};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use crate::{Checker, Diagnostic, Rule};
 
@@ -41,11 +41,41 @@ fn check(checker: &mut Checker) {
         if instruction.keyword == Keyword::Maintainer {
             findings.push(
                 Diagnostic::new(instruction.keyword_span, "`MAINTAINER` is deprecated")
-                    .help("use `LABEL org.opencontainers.image.authors=\"…\"`"),
+                    .help("use `LABEL org.opencontainers.image.authors=\"…\"`")
+                    .with_fix(as_label(checker, instruction)),
             );
         }
     }
     for finding in findings {
         checker.report(finding);
     }
+}
+
+/// `LABEL org.opencontainers.image.authors="…"` in place of the instruction, when it is one line
+/// and its value needs no escaping inside double quotes.
+fn as_label(checker: &Checker, instruction: &Instruction) -> Option<Fix> {
+    let InstructionKind::Maintainer(value) = &instruction.kind else {
+        return None;
+    };
+    let text = instruction.span.text(checker.source());
+    let escape = checker.file.escape;
+    if text.contains('\n')
+        || value.text.is_empty()
+        || value.text.contains(['"', '$', '\\', '`', escape])
+    {
+        return None;
+    }
+    let keyword = if instruction.keyword_span.text(checker.source()).starts_with('m') {
+        "label"
+    } else {
+        "LABEL"
+    };
+    Some(Fix {
+        message: "replace `MAINTAINER` with the OCI authors label".into(),
+        applicability: Applicability::Safe,
+        edits: vec![Edit::replace(
+            instruction.span,
+            format!("{keyword} org.opencontainers.image.authors=\"{}\"", value.text),
+        )],
+    })
 }

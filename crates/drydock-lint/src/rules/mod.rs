@@ -197,6 +197,15 @@ pub static ALL: &[&Rule] = &[
     &pipe_without_pipefail::RULE,
 ];
 
+/// See [`crate::unpinned_bases`].
+pub(crate) fn unpinned_bases(checker: &crate::Checker) -> Vec<String> {
+    base_image_no_digest::unpinned(checker)
+        .into_iter()
+        .filter(|(_, literal)| *literal)
+        .map(|(base, _)| base.name.to_string())
+        .collect()
+}
+
 /// The rule with this code or name.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
     ALL.iter()

@@ -8,6 +8,8 @@ use drydock_dockerfile::{
     Instruction, InstructionKind, MountType, Run, ShellWord, SimpleCommand, Span,
 };
 
+use drydock_findings::{Applicability, Edit, Fix};
+
 use crate::{Checker, Diagnostic};
 
 /// A RUN instruction (not an ONBUILD trigger, which runs in a downstream build) whose script is
@@ -440,6 +442,17 @@ impl<'a> Invocation<'a> {
             Some(action) => self.program.span.cover(action.span),
             None => self.program.span,
         }
+    }
+
+    /// A safe fix that writes ` option` right after the subcommand (`apt-get install -y`), when
+    /// the subcommand is written as one plain word.
+    pub fn option_fix(&self, option: &str) -> Option<Fix> {
+        let action = self.action?;
+        (action.span.len() == action.raw.len()).then(|| Fix {
+            message: format!("add `{option}` to `{}`", self.display()),
+            applicability: Applicability::Safe,
+            edits: vec![Edit::insert(action.span.end, format!(" {option}"))],
+        })
     }
 
     /// Words that are neither options nor option values (the subcommand first).
@@ -987,6 +1000,7 @@ pub(crate) fn report_confirmation_prompts(
         let Some(shell) = &run.shell else { continue };
         for (_, invocation) in invocations(&shell.commands) {
             if prompts(&invocation) && !confirmed(&invocation) {
+                let fix = invocation.option_fix(flag).filter(|_| flag == "-y");
                 findings.push(
                     Diagnostic::new(
                         invocation.head_span(),
@@ -996,7 +1010,8 @@ pub(crate) fn report_confirmation_prompts(
                             invocation.display()
                         ),
                     )
-                    .help(format!("add `{flag}`")),
+                    .help(format!("add `{flag}`"))
+                    .with_fix(fix),
                 );
             }
         }

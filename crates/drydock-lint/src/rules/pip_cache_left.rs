@@ -125,7 +125,8 @@ fn check(checker: &mut Checker) {
             );
             findings.push(
                 Diagnostic::new(invocation.head_span(), message)
-                    .help("add `--no-cache-dir`, or set `ENV PIP_NO_CACHE_DIR=1` before it"),
+                    .help("add `--no-cache-dir`, or set `ENV PIP_NO_CACHE_DIR=1` before it")
+                    .with_fix(invocation.option_fix("--no-cache-dir")),
             );
         }
     }
