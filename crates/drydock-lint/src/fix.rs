@@ -52,57 +52,67 @@ impl Linter {
     /// Apply the fixes `mode` allows to `source` until none applies (at most [`MAX_PASSES`]
     /// passes), re-linting in between. ShellCheck is not run: it proposes no fixes.
     pub fn fix(&self, path: &str, source: &str, mode: FixMode) -> Fixed {
-        let mut current = source.to_owned();
-        let mut applied = Vec::new();
-        let mut refused: Vec<AppliedFix> = Vec::new();
+        let mut fixed = Fixed {
+            source: source.to_owned(),
+            applied: Vec::new(),
+            refused: Vec::new(),
+        };
         for _ in 0..MAX_PASSES {
-            let findings = self.lint_rules(path, &current).findings;
-            let errors = drydock_dockerfile::parse(&current).errors.len();
-            let mut chosen: Vec<&Finding> = Vec::new();
-            for finding in &findings {
-                let Some(fix) = &finding.fix else { continue };
-                if !mode.allows(fix.applicability)
-                    || fix.edits.is_empty()
-                    || chosen.iter().any(|other| overlaps(other, finding))
-                {
-                    continue;
-                }
-                let alone = apply(&current, &fix.edits);
-                if alone == current {
-                    continue;
-                }
-                if drydock_dockerfile::parse(&alone).errors.len() > errors {
-                    let refusal = applied_fix(finding);
-                    if !refused.contains(&refusal) {
-                        refused.push(refusal);
-                    }
-                    continue;
-                }
-                chosen.push(finding);
-            }
-            if chosen.is_empty() {
+            let findings = self.lint_rules(path, &fixed.source).findings;
+            if !pass(&mut fixed, &findings, mode) {
                 break;
             }
-            let edits: Vec<Edit> = chosen
-                .iter()
-                .flat_map(|finding| finding.fix.iter().flat_map(|fix| fix.edits.clone()))
-                .collect();
-            let mut next = apply(&current, &edits);
-            let mut used = chosen.len();
-            // Each fix parses alone; should two together not, take the first only.
-            if drydock_dockerfile::parse(&next).errors.len() > errors {
-                next = apply(&current, &chosen[0].fix.as_ref().expect("chosen").edits);
-                used = 1;
-            }
-            applied.extend(chosen[..used].iter().map(|finding| applied_fix(finding)));
-            current = next;
         }
-        Fixed {
-            source: current,
-            applied,
-            refused,
-        }
+        fixed
     }
+}
+
+/// Apply the fixes of `findings` (found in `fixed.source`) that `mode` allows and that do not
+/// overlap, each only if the file still parses with it. Returns whether anything changed.
+fn pass(fixed: &mut Fixed, findings: &[Finding], mode: FixMode) -> bool {
+    let current = &fixed.source;
+    let errors = drydock_dockerfile::parse(current).errors.len();
+    let mut chosen: Vec<&Finding> = Vec::new();
+    for finding in findings {
+        let Some(fix) = &finding.fix else { continue };
+        if !mode.allows(fix.applicability)
+            || fix.edits.is_empty()
+            || chosen.iter().any(|other| overlaps(other, finding))
+        {
+            continue;
+        }
+        let alone = apply(current, &fix.edits);
+        if alone == *current {
+            continue;
+        }
+        if drydock_dockerfile::parse(&alone).errors.len() > errors {
+            let refusal = applied_fix(finding);
+            if !fixed.refused.contains(&refusal) {
+                fixed.refused.push(refusal);
+            }
+            continue;
+        }
+        chosen.push(finding);
+    }
+    if chosen.is_empty() {
+        return false;
+    }
+    let edits: Vec<Edit> = chosen
+        .iter()
+        .flat_map(|finding| finding.fix.iter().flat_map(|fix| fix.edits.clone()))
+        .collect();
+    let mut next = apply(current, &edits);
+    let mut used = chosen.len();
+    // Each fix parses alone; should two together not, take the first only.
+    if drydock_dockerfile::parse(&next).errors.len() > errors {
+        next = apply(current, &chosen[0].fix.as_ref().expect("chosen").edits);
+        used = 1;
+    }
+    fixed
+        .applied
+        .extend(chosen[..used].iter().map(|finding| applied_fix(finding)));
+    fixed.source = next;
+    true
 }
 
 fn applied_fix(finding: &Finding) -> AppliedFix {
@@ -172,6 +182,55 @@ mod tests {
             Edit::delete(Span::new(4, 5)),
         ];
         assert_eq!(apply("FROM a\nRUN x", &edits), "froma\nRUN x -y");
+    }
+
+    fn finding(code: &'static str, applicability: Applicability, edits: Vec<Edit>) -> Finding {
+        let location = drydock_findings::Location::Config(drydock_findings::ConfigLocation {
+            field: String::new(),
+        });
+        Finding::new(code, "test", drydock_findings::Severity::Info, "", location).with_fix(
+            drydock_findings::Fix {
+                message: code.into(),
+                applicability,
+                edits,
+            },
+        )
+    }
+
+    #[test]
+    fn a_fix_that_breaks_parsing_is_refused_and_the_others_applied() {
+        let mut fixed = Fixed {
+            source: "FROM a\nCMD x\n".into(),
+            applied: Vec::new(),
+            refused: Vec::new(),
+        };
+        let findings = [
+            // `FRM` is no instruction: BuildKit would reject the file.
+            finding("BREAK", Applicability::Safe, vec![Edit::replace(Span::new(0, 4), "FRM")]),
+            finding("OK", Applicability::Safe, vec![Edit::replace(Span::new(11, 12), "y")]),
+            finding("UNSAFE", Applicability::Unsafe, vec![Edit::insert(13, "USER 1\n")]),
+        ];
+        let safe = FixMode { unsafe_fixes: false };
+        assert!(pass(&mut fixed, &findings, safe));
+        assert_eq!(fixed.source, "FROM a\nCMD y\n");
+        assert_eq!(fixed.applied.len(), 1);
+        assert_eq!(fixed.refused.len(), 1);
+        assert_eq!(fixed.refused[0].code, "BREAK");
+    }
+
+    #[test]
+    fn overlapping_fixes_wait_for_the_next_pass() {
+        let mut fixed = Fixed {
+            source: "FROM a\nCMD x\n".into(),
+            applied: Vec::new(),
+            refused: Vec::new(),
+        };
+        let findings = [
+            finding("A", Applicability::Safe, vec![Edit::insert(12, " 1")]),
+            finding("B", Applicability::Safe, vec![Edit::insert(12, " 2")]),
+        ];
+        assert!(pass(&mut fixed, &findings, FixMode { unsafe_fixes: true }));
+        assert_eq!(fixed.source, "FROM a\nCMD x 1\n");
     }
 
     #[test]

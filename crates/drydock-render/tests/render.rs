@@ -173,7 +173,7 @@ fn human_output_quiet_is_summary_only() {
     });
     insta::assert_snapshot!(text, @r"
     note: shellcheck is not installed: SC checks skipped
-    Found 6 problems in 2 files: 3 errors, 1 warning, 1 info, 1 style (1 fixable).
+    Found 6 problems in 2 files: 3 errors, 1 warning, 1 info, 1 style. 1 fixable with --fix.
     ");
 }
 

@@ -138,9 +138,11 @@ fn fix(checker: &Checker, run: &ShellRun) -> Option<Fix> {
     let shell = run.run.shell.as_ref()?;
     let last = run.commands.last()?;
     let after = Span::new(last.span.end, command.span.end).text(checker.source());
+    // Only a comment may follow the last command.
+    let after = after.trim();
     if shell.fallback
         || !instruction.heredocs.is_empty()
-        || !after.trim().is_empty()
+        || !(after.is_empty() || after.starts_with('#'))
     {
         return None;
     }

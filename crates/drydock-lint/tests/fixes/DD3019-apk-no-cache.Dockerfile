@@ -1,0 +1,2 @@
+FROM debian:bookworm
+RUN apk add curl=8.5.0-r0

@@ -1,0 +1,4 @@
+# fix: unsafe
+FROM debian:bookworm
+ENTRYPOINT ["/bin/echo"]
+CMD hello world

@@ -1,0 +1,4 @@
+FROM debian:bookworm
+HEALTHCHECK CMD test -d /etc
+ENTRYPOINT /bin/echo \
+    hello

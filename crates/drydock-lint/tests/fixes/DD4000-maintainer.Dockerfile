@@ -1,0 +1,3 @@
+FROM debian:bookworm
+maintainer Jane Doe <jane@example.test>
+CMD ["true"]
