@@ -206,11 +206,25 @@ mod tests {
         };
         let findings = [
             // `FRM` is no instruction: BuildKit would reject the file.
-            finding("BREAK", Applicability::Safe, vec![Edit::replace(Span::new(0, 4), "FRM")]),
-            finding("OK", Applicability::Safe, vec![Edit::replace(Span::new(11, 12), "y")]),
-            finding("UNSAFE", Applicability::Unsafe, vec![Edit::insert(13, "USER 1\n")]),
+            finding(
+                "BREAK",
+                Applicability::Safe,
+                vec![Edit::replace(Span::new(0, 4), "FRM")],
+            ),
+            finding(
+                "OK",
+                Applicability::Safe,
+                vec![Edit::replace(Span::new(11, 12), "y")],
+            ),
+            finding(
+                "UNSAFE",
+                Applicability::Unsafe,
+                vec![Edit::insert(13, "USER 1\n")],
+            ),
         ];
-        let safe = FixMode { unsafe_fixes: false };
+        let safe = FixMode {
+            unsafe_fixes: false,
+        };
         assert!(pass(&mut fixed, &findings, safe));
         assert_eq!(fixed.source, "FROM a\nCMD y\n");
         assert_eq!(fixed.applied.len(), 1);

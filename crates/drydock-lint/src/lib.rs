@@ -150,7 +150,12 @@ impl Linter {
             (rule.check)(&mut checker);
             for diagnostic in checker.take_diagnostics() {
                 let span = Span::new(diagnostic.span.start, diagnostic.span.end);
-                if suppressions.suppresses(&|pragma| names_rule(pragma, rule), &file, &graph, span.start) {
+                if suppressions.suppresses(
+                    &|pragma| names_rule(pragma, rule),
+                    &file,
+                    &graph,
+                    span.start,
+                ) {
                     continue;
                 }
                 let mut finding = Finding::new(
@@ -188,7 +193,10 @@ impl Linter {
                             finding.message,
                             Location::File(FileLocation::new(path, finding.span, source, index)),
                         )
-                        .with_help(format!("see https://www.shellcheck.net/wiki/{}", finding.code));
+                        .with_help(format!(
+                            "see https://www.shellcheck.net/wiki/{}",
+                            finding.code
+                        ));
                         findings.push(reported);
                     }
                 }
@@ -343,7 +351,9 @@ fn names_rule(pragma: &Pragma, rule: &Rule) -> bool {
 /// prefix such as `SC2`).
 fn names_shellcheck(pragma: &Pragma, code: &str) -> bool {
     pragma.codes.iter().any(|written| match pragma.dialect {
-        Dialect::Drydock => written == "ALL" || (written.starts_with("SC") && code.starts_with(written.as_str())),
+        Dialect::Drydock => {
+            written == "ALL" || (written.starts_with("SC") && code.starts_with(written.as_str()))
+        }
         Dialect::Hadolint => written == code,
     })
 }

@@ -24,9 +24,9 @@ pub fn is_known(selector: &str) -> bool {
 
 /// `SC`, or `SC` and up to four digits: a ShellCheck code (`SC2086`) or a prefix of some.
 pub fn is_shellcheck_code(selector: &str) -> bool {
-    selector.strip_prefix("SC").is_some_and(|digits| {
-        digits.len() <= 4 && digits.bytes().all(|b| b.is_ascii_digit())
-    })
+    selector
+        .strip_prefix("SC")
+        .is_some_and(|digits| digits.len() <= 4 && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Which ShellCheck codes are reported, and how severe they are.

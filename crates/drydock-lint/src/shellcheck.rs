@@ -109,7 +109,9 @@ impl ShellCheck {
             .map_err(|e| format!("cannot read ShellCheck's output: {e}"))?;
         let mut findings = Vec::with_capacity(parsed.comments.len());
         for comment in parsed.comments {
-            let Some(index) = paths.iter().position(|p| p.as_os_str() == comment.file.as_str())
+            let Some(index) = paths
+                .iter()
+                .position(|p| p.as_os_str() == comment.file.as_str())
             else {
                 continue;
             };
@@ -209,7 +211,9 @@ fn scripts(file: &Dockerfile) -> Vec<Script> {
             }
             InstructionKind::Env(pairs) => {
                 if let Some(stage) = stages.last_mut() {
-                    stage.2.extend(pairs.iter().map(|pair| pair.key.text.clone()));
+                    stage
+                        .2
+                        .extend(pairs.iter().map(|pair| pair.key.text.clone()));
                 }
                 continue;
             }
@@ -297,7 +301,9 @@ fn script(
                 at = end + 1;
             }
             if let (Some(first), Some(last)) = (heredocs.first(), heredocs.last()) {
-                text.push_str(Span::new(first.body_span.start, last.terminator_span.end).text(source));
+                text.push_str(
+                    Span::new(first.body_span.start, last.terminator_span.end).text(source),
+                );
                 text.push('\n');
             }
             (text, line_start, shell)

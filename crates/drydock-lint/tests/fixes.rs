@@ -13,7 +13,10 @@ use drydock_lint::{FixMode, LintSettings, Linter, Selection, SelectionFlags};
 /// `# fixture: digest=NAME=DIGEST` sets a resolved base image digest.
 fn settings(source: &str) -> LintSettings {
     let mut settings = LintSettings::default();
-    for line in source.lines().filter_map(|l| l.strip_prefix("# fixture: digest=")) {
+    for line in source
+        .lines()
+        .filter_map(|l| l.strip_prefix("# fixture: digest="))
+    {
         let (name, digest) = line.rsplit_once('=').expect("NAME=DIGEST");
         settings.digests.insert(name.into(), digest.into());
     }
@@ -67,7 +70,11 @@ fn every_fix_fixes_once_and_for_all() {
         );
         let fixed = rule.fix(&name, &source, mode);
         assert!(fixed.changed(), "{name}: nothing was fixed");
-        assert!(fixed.refused.is_empty(), "{name}: refused {:?}", fixed.refused);
+        assert!(
+            fixed.refused.is_empty(),
+            "{name}: refused {:?}",
+            fixed.refused
+        );
         insta::assert_snapshot!(name.clone(), fixed.source);
 
         let after = rule.lint(&name, &fixed.source).findings;
@@ -86,6 +93,10 @@ fn every_fix_fixes_once_and_for_all() {
             "{name}: the fixed file does not parse"
         );
         let again = rule.fix(&name, &fixed.source, mode);
-        assert!(!again.changed(), "{name}: fixing twice changed {:?}", again.applied);
+        assert!(
+            !again.changed(),
+            "{name}: fixing twice changed {:?}",
+            again.applied
+        );
     }
 }

@@ -140,7 +140,11 @@ fn summary_line(report: &Report) -> String {
         report
             .findings
             .iter()
-            .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applicability == applicability))
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|fix| fix.applicability == applicability)
+            })
             .count()
     };
     let (safe, unsafe_) = (fixable(Applicability::Safe), fixable(Applicability::Unsafe));

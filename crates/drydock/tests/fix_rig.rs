@@ -36,7 +36,14 @@ fn drydock(dir: &Path) -> Command {
 /// The codes `drydock lint --select CODE` still reports for the file.
 fn codes(dir: &Path, code: &str) -> Vec<String> {
     let output = drydock(dir)
-        .args(["--format", "json", "lint", "--no-shellcheck", "--select", code])
+        .args([
+            "--format",
+            "json",
+            "lint",
+            "--no-shellcheck",
+            "--select",
+            code,
+        ])
         .arg("Dockerfile")
         .output()
         .unwrap();
@@ -101,18 +108,32 @@ fn every_fixed_fixture_builds_with_buildkit() {
         );
         // Fixing again changes nothing: `--diff` exits 0 and prints no diff.
         let again = drydock(dir)
-            .args(["lint", "--no-shellcheck", "--diff", "--unsafe-fixes", "--select", code])
+            .args([
+                "lint",
+                "--no-shellcheck",
+                "--diff",
+                "--unsafe-fixes",
+                "--select",
+                code,
+            ])
             .arg("Dockerfile")
             .output()
             .unwrap();
         assert_eq!(again.status.code(), Some(0), "{name}: not idempotent");
-        assert!(again.stdout.is_empty(), "{name}: {}", String::from_utf8_lossy(&again.stdout));
+        assert!(
+            again.stdout.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&again.stdout)
+        );
         if code == "DD205" {
             let digest = rig
                 .registry()
                 .manifest_digest(drydock_rig::BASE_REPO, drydock_rig::BASE_TAG)
                 .unwrap();
-            assert!(fixed.contains(&format!("{base}@{digest}")), "{name}: {fixed}");
+            assert!(
+                fixed.contains(&format!("{base}@{digest}")),
+                "{name}: {fixed}"
+            );
         }
 
         let mut build = String::new();

@@ -35,6 +35,9 @@ COPY requirements.txt app/ /srv/
 
 ## How to fix
 Replace `ADD` with `COPY`; the flags (`--chown`, `--chmod`, `--link`) are the same.
+
+## Fix
+Safe (`drydock lint --fix`): replaces `ADD` with `COPY` when every flag is one `COPY` takes.
 "#,
     check,
 };

@@ -38,6 +38,9 @@ RUN apk add --no-cache curl
 ## How to fix
 Use `apk add --no-cache` (it also fetches a fresh index, so `apk update` is not needed), or with
 BuildKit mount the cache: `RUN --mount=type=cache,target=/var/cache/apk apk add curl`.
+
+## Fix
+Safe (`drydock lint --fix`): adds `--no-cache` after `add`.
 "#,
     check,
 };

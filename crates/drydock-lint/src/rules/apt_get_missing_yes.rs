@@ -35,6 +35,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl
 
 ## How to fix
 Add `-y` to the command.
+
+## Fix
+Safe (`drydock lint --fix`): adds `-y` after the subcommand.
 "#,
     check,
 };

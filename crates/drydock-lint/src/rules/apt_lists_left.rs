@@ -43,6 +43,13 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 ## How to fix
 End the `RUN` with `&& rm -rf /var/lib/apt/lists/*`, or with BuildKit mount the lists as a cache:
 `RUN --mount=type=cache,target=/var/lib/apt,sharing=locked`.
+
+## Fix
+Safe (`drydock lint --fix`): when the file uses BuildKit syntax, adds
+`--mount=type=cache,target=/var/lib/apt/lists,sharing=locked` to the RUN; otherwise ends the
+script with `&& rm -rf /var/lib/apt/lists/*` (not offered when the script ends inside `if … fi`,
+a loop or a heredoc). Unsafe (`--unsafe-fixes`) when a later RUN installs with apt without its
+own `update`: it relied on the lists.
 "#,
     check,
 };
@@ -114,8 +121,14 @@ fn fix(checker: &Checker, run: &ShellRun) -> Option<Fix> {
                 invocations(&shell.commands)
                     .any(|(_, i)| i.manager == Manager::Apt && i.is(actions))
             };
-            apt(&["install", "upgrade", "dist-upgrade", "full-upgrade", "source", "build-dep"])
-                && !apt(&["update"])
+            apt(&[
+                "install",
+                "upgrade",
+                "dist-upgrade",
+                "full-upgrade",
+                "source",
+                "build-dep",
+            ]) && !apt(&["update"])
         });
     let applicability = if later_needs_lists {
         Applicability::Unsafe
@@ -149,6 +162,9 @@ fn fix(checker: &Checker, run: &ShellRun) -> Option<Fix> {
     Some(Fix {
         message: "remove the package lists at the end of the RUN".into(),
         applicability,
-        edits: vec![Edit::insert(last.span.end, " && rm -rf /var/lib/apt/lists/*")],
+        edits: vec![Edit::insert(
+            last.span.end,
+            " && rm -rf /var/lib/apt/lists/*",
+        )],
     })
 }

@@ -43,6 +43,11 @@ RUN apt-get update \
 
 ## How to fix
 Run the update and the install in the same `RUN`, joined with `&&`.
+
+## Fix
+Safe (`drydock lint --fix`), for apt: deletes the RUN that only runs `apt-get update` and
+writes `apt-get update && ` before the install that relied on it, when no RUN in between uses
+apt.
 "#,
     check,
 };
@@ -181,7 +186,11 @@ fn check(checker: &mut Checker) {
                 let fix = (family == Family::Apt)
                     .then(|| merge(checker, update, run.index, invocation.command))
                     .flatten();
-                findings.push(Diagnostic::new(update.span, message).help(help).with_fix(fix));
+                findings.push(
+                    Diagnostic::new(update.span, message)
+                        .help(help)
+                        .with_fix(fix),
+                );
             }
         }
     }
@@ -215,7 +224,9 @@ fn merge(
     let source = checker.source();
     let span = checker.file.instructions[update.index].span;
     let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[span.end..].find('\n').map_or(source.len(), |i| span.end + i + 1);
+    let line_end = source[span.end..]
+        .find('\n')
+        .map_or(source.len(), |i| span.end + i + 1);
     if !source[line_start..span.start].trim().is_empty()
         || !source[span.end..line_end].trim().is_empty()
     {

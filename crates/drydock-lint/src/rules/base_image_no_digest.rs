@@ -34,6 +34,11 @@ FROM python:3.12-slim@sha256:<digest>
 ## How to fix
 Append the digest of the tag you use (`docker buildx imagetools inspect python:3.12-slim`
 prints it); keep the tag for readers.
+
+## Fix
+Unsafe (`drydock lint --fix --unsafe-fixes --resolve-digests`): looks up the tag's current
+digest in its registry (one `HEAD` request) and appends `@sha256:…`. The build then no longer
+picks up a re-pushed tag: renew the digest when the base gets fixes.
 "#,
     check,
 };

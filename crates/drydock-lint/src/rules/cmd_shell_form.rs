@@ -34,6 +34,13 @@ CMD ["node", "server.js"]
 ## How to fix
 Write the command as a JSON array. If it needs the shell (variables, `&&`), put it in a
 script that ends with `exec`, or write `["sh", "-c", "exec …"]`.
+
+## Fix
+Safe (`drydock lint --fix`) when the command is plain words (no quotes, variables, globs or
+operators, no comment inside its lines): writes it as a JSON array. Unsafe (`--unsafe-fixes`)
+for a `CMD` in a stage with an `ENTRYPOINT`, or an `ENTRYPOINT` in a stage with a `CMD`: the
+exec form passes the `CMD` to the `ENTRYPOINT`, the shell form did not. An `ENTRYPOINT` the base
+image sets receives an exec-form `CMD` the same way.
 "#,
     check,
 };

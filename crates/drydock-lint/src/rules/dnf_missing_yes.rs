@@ -34,6 +34,9 @@ RUN dnf install -y httpd-2.4.62 && dnf clean all
 
 ## How to fix
 Add `-y` to the command.
+
+## Fix
+Safe (`drydock lint --fix`): adds `-y` after the subcommand.
 "#,
     check,
 };

@@ -56,6 +56,11 @@ CMD ["node", "server.js"]
 After the steps that need root, switch to an unprivileged user: the base image's own (`node`,
 `nonroot`, `www-data`) or one you create (`RUN useradd --system --uid 10001 app` then
 `USER 10001`). Use a numeric id so Kubernetes' `runAsNonRoot` can verify it.
+
+## Fix
+Unsafe (`drydock lint --fix --unsafe-fixes`): adds `USER 65534:65534` (`nobody`; no
+`/etc/passwd` entry needed) after the final stage's last instruction. Check that the application
+can still read and write what it needs.
 "#,
     check,
 };
@@ -164,7 +169,9 @@ fn check(checker: &mut Checker) {
 /// Unsafe: `USER 65534:65534` (`nobody`, which needs no entry in `/etc/passwd`) after the last
 /// instruction of the final stage. The application may need to write files it cannot now.
 fn add_user(checker: &Checker, stage: usize) -> Option<Fix> {
-    let last = checker.stage_instructions(&checker.graph.stages[stage]).last()?;
+    let last = checker
+        .stage_instructions(&checker.graph.stages[stage])
+        .last()?;
     Some(Fix {
         message: "run the container as `nobody` (`USER 65534:65534`)".into(),
         applicability: Applicability::Unsafe,

@@ -31,6 +31,10 @@ LABEL org.opencontainers.image.authors="Jane Doe <jane@example.test>"
 
 ## How to fix
 Replace it with `LABEL org.opencontainers.image.authors="…"`.
+
+## Fix
+Safe (`drydock lint --fix`): replaces the instruction with
+`LABEL org.opencontainers.image.authors="…"` when the value needs no escaping.
 "#,
     check,
 };
@@ -65,7 +69,11 @@ fn as_label(checker: &Checker, instruction: &Instruction) -> Option<Fix> {
     {
         return None;
     }
-    let keyword = if instruction.keyword_span.text(checker.source()).starts_with('m') {
+    let keyword = if instruction
+        .keyword_span
+        .text(checker.source())
+        .starts_with('m')
+    {
         "label"
     } else {
         "LABEL"
@@ -75,7 +83,10 @@ fn as_label(checker: &Checker, instruction: &Instruction) -> Option<Fix> {
         applicability: Applicability::Safe,
         edits: vec![Edit::replace(
             instruction.span,
-            format!("{keyword} org.opencontainers.image.authors=\"{}\"", value.text),
+            format!(
+                "{keyword} org.opencontainers.image.authors=\"{}\"",
+                value.text
+            ),
         )],
     })
 }

@@ -49,6 +49,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 ## How to fix
 Add `--no-cache-dir`, set `ENV PIP_NO_CACHE_DIR=1` once, or with BuildKit mount the cache:
 `RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt`.
+
+## Fix
+Safe (`drydock lint --fix`): adds `--no-cache-dir` after `install`.
 "#,
     check,
 };

@@ -33,6 +33,9 @@ RUN yum install -y httpd-2.4.6 && yum clean all
 
 ## How to fix
 Add `-y` to the command.
+
+## Fix
+Safe (`drydock lint --fix`): adds `-y` after the subcommand.
 "#,
     check,
 };
