@@ -29,6 +29,7 @@ impl FixMode {
 pub struct AppliedFix {
     pub code: String,
     pub message: String,
+    pub applicability: Applicability,
 }
 
 /// The outcome of fixing one file.
@@ -123,6 +124,10 @@ fn applied_fix(finding: &Finding) -> AppliedFix {
             .as_ref()
             .map(|fix| fix.message.clone())
             .unwrap_or_default(),
+        applicability: finding
+            .fix
+            .as_ref()
+            .map_or(Applicability::Safe, |fix| fix.applicability),
     }
 }
 

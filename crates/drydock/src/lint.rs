@@ -170,7 +170,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
                 "{}",
                 diff.unified_diff()
                     .context_radius(3)
-                    .header(&format!("a/{}", linted.name), &format!("b/{}", linted.name))
+                    .header(&diff_path("a", &linted.name), &diff_path("b", &linted.name))
             )?;
         }
         out.flush()?;
@@ -198,6 +198,15 @@ pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
     }
     if args.fix {
         for linted in &changed {
+            // Unsafe fixes want a review; some (secret mounts) say how to build now.
+            for applied in linted.fixed.iter().flat_map(|f| &f.applied) {
+                if applied.applicability == Applicability::Unsafe {
+                    notices.push(format!(
+                        "{}: {} ({})",
+                        linted.name, applied.message, applied.code
+                    ));
+                }
+            }
             let path = Path::new(&linted.name);
             let fixed = &linted.fixed.as_ref().expect("changed").source;
             std::fs::write(path, fixed)
@@ -252,6 +261,15 @@ struct Linted<'a> {
     fixed: Option<Fixed>,
     /// The findings of the fixed text when fixing, else of the original.
     result: FileResult,
+}
+
+/// `a/Dockerfile` for a relative path, the path itself when absolute (as git and ruff write).
+fn diff_path(side: &str, name: &str) -> String {
+    if name.starts_with('/') {
+        name.to_string()
+    } else {
+        format!("{side}/{name}")
+    }
 }
 
 fn plural(n: usize, noun: &str) -> String {

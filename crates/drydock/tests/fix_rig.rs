@@ -145,6 +145,17 @@ fn every_fixed_fixture_builds_with_buildkit() {
                 build.push('\n');
             }
         }
+        // A secret mount the fix added is given a value.
+        let mut opts = opts.clone();
+        for rest in fixed.split("type=secret,id=").skip(1) {
+            let id: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let file = dir.join(format!("{id}.secret"));
+            std::fs::write(&file, "not-a-real-token").unwrap();
+            opts.secrets.push((id, file));
+        }
         let tag = format!("drydock-fix-test:{}", name.to_lowercase().replace('.', "-"));
         if let Err(error) = rig.build(
             &BuildInput::DirWithDockerfile(dir.to_path_buf(), build.clone()),

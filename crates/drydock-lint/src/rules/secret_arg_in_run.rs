@@ -1,8 +1,9 @@
-use drydock_findings::Severity;
+use drydock_dockerfile::{Command, InstructionKind};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use super::security_helpers::{
-    for_each_run_with_args, has_secret_mount, is_secret_name, run_segments, secret_mount_help,
-    variable_refs,
+    for_each_run_with_args, has_secret_mount, is_secret_name, run_segments, secret_id,
+    secret_mount_help, variable_refs,
 };
 use crate::{Checker, Diagnostic, Rule};
 use drydock_dockerfile::Span;
@@ -49,6 +50,13 @@ built with `docker build --secret id=npm_token,env=NPM_TOKEN .`
 Remove the `ARG` and mount the secret in the `RUN` that needs it: `--mount=type=secret,id=<id>,
 env=<NAME>` (Dockerfile syntax 1.10 or later) exposes it as the same variable; without `env=`
 it is the file `/run/secrets/<id>`.
+
+## Fix
+Unsafe (`drydock lint --fix --unsafe-fixes`): deletes the `ARG` lines of the name and gives
+every RUN that uses it `--mount=type=secret,id=<id>` plus a first step that reads the secret into
+the same variable (`NAME="$(cat /run/secrets/<id>)" && export NAME && …`). Build with
+`docker build --secret id=<id>,env=NAME` (or `src=<file>`): without the secret the RUN fails.
+Not offered when another instruction uses the name, or an ARG declares other names too.
 "#,
     check,
 };
@@ -96,7 +104,74 @@ fn check(checker: &mut Checker) {
             .help(format!(
                 "remove `ARG {name}` and {}",
                 secret_mount_help(&name)
-            )),
+            ))
+            .with_fix(secret_mount(checker, &name)),
         );
     }
+}
+
+/// Unsafe: the build argument becomes a build secret. Every `ARG name` line is deleted and every
+/// RUN that uses `$name` gets `--mount=type=secret,id=<id>` and starts by reading the secret
+/// into `name` (`name="$(cat /run/secrets/<id>)" && export name && …`), so its commands see
+/// the same variable. Only when each ARG declares this name alone, nothing but shell-form RUNs
+/// without heredocs uses it, and no line holds anything else.
+fn secret_mount(checker: &Checker, name: &str) -> Option<Fix> {
+    let source = checker.source();
+    let id = secret_id(name);
+    let mut edits = Vec::new();
+    for instruction in &checker.file.instructions {
+        let uses = run_segments(source, instruction)
+            .iter()
+            .any(|(_, text)| variable_refs(text).any(|(found, _)| found == name))
+            || instruction
+                .span
+                .text(source)
+                .contains(&format!("${{{name}"));
+        match &instruction.kind {
+            InstructionKind::Arg(declarations)
+                if declarations.iter().any(|d| d.name.text == name) =>
+            {
+                if declarations.len() != 1 {
+                    return None;
+                }
+                edits.push(Edit::delete(whole_lines(source, instruction.span)?));
+            }
+            InstructionKind::Run(run) if uses => {
+                let Command::Shell(command) = &run.command else {
+                    return None;
+                };
+                if !instruction.heredocs.is_empty() || has_secret_mount(run) {
+                    return None;
+                }
+                edits.push(Edit::insert(
+                    instruction.keyword_span.end,
+                    format!(" --mount=type=secret,id={id}"),
+                ));
+                edits.push(Edit::insert(
+                    command.span.start,
+                    format!("{name}=\"$(cat /run/secrets/{id})\" && export {name} && "),
+                ));
+            }
+            _ if uses => return None,
+            _ => {}
+        }
+    }
+    Some(Fix {
+        message: format!(
+            "pass `{name}` as a build secret; build with `docker build --secret \
+             id={id},env={name}` (or `--secret id={id},src=<file>`)"
+        ),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
+}
+
+/// `span` widened to its whole lines (with the newline), if nothing else is on them.
+fn whole_lines(source: &str, span: Span) -> Option<Span> {
+    let start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[span.end..]
+        .find('\n')
+        .map_or(source.len(), |i| span.end + i + 1);
+    (source[start..span.start].trim().is_empty() && source[span.end..end].trim().is_empty())
+        .then_some(Span::new(start, end))
 }
