@@ -4,7 +4,7 @@
 //! The fixtures say `FROM debian:bookworm`; here that becomes the rig's bookworm base image in
 //! the rig's registry (so `--resolve-digests` looks its digest up there). For the build only, a
 //! first `RUN` after each `FROM` points apt at the rig's apt repository (which serves
-//! `drydock-demo`) and puts stand-ins for `apk`, `pip` and `pip3` (which print their arguments)
+//! `drydock-demo`) and puts stand-ins for `apk`, `pip`, `pip3` and `npm` (which print their arguments)
 //! on the PATH, so no build reaches past loopback.
 
 use std::path::{Path, PathBuf};
@@ -65,7 +65,7 @@ fn every_fixed_fixture_builds_with_buildkit() {
         "RUN rm -f /etc/apt/sources.list.d/* && echo '{line}' > /etc/apt/sources.list \
          && printf '#!/bin/sh\\necho \"$0 $*\"\\n' > /usr/local/bin/apk \
          && chmod +x /usr/local/bin/apk \
-         && cp /usr/local/bin/apk /usr/local/bin/pip && cp /usr/local/bin/apk /usr/local/bin/pip3",
+         && for tool in pip pip3 npm; do cp /usr/local/bin/apk /usr/local/bin/$tool; done",
         line = rig.apt().sources_line("drydock"),
     );
     let opts = BuildOpts {
@@ -84,6 +84,7 @@ fn every_fixed_fixture_builds_with_buildkit() {
         std::fs::write(dir.join("Dockerfile"), &original).unwrap();
         std::fs::write(dir.join("app.conf"), "debug = false\n").unwrap();
         std::fs::write(dir.join("requirements.txt"), "flask==3.0.0\n").unwrap();
+        std::fs::write(dir.join("package.json"), "{\"name\": \"web\"}\n").unwrap();
 
         let mut fix = drydock(dir);
         fix.args(["lint", "--no-shellcheck", "--fix", "--select", code]);

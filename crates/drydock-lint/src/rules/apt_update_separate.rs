@@ -1,7 +1,8 @@
-use drydock_dockerfile::{Connector, InstructionKind, SimpleCommand, Span};
+use drydock_dockerfile::{Connector, InstructionKind, SimpleCommand};
 use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use super::package_managers::{Invocation, Manager, invocations, shell_runs};
+use super::whole_lines;
 use crate::{Checker, Diagnostic, Rule};
 
 pub const RULE: Rule = Rule {
@@ -222,21 +223,12 @@ fn merge(
         return None;
     }
     let source = checker.source();
-    let span = checker.file.instructions[update.index].span;
-    let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[span.end..]
-        .find('\n')
-        .map_or(source.len(), |i| span.end + i + 1);
-    if !source[line_start..span.start].trim().is_empty()
-        || !source[span.end..line_end].trim().is_empty()
-    {
-        return None;
-    }
+    let lines = whole_lines(source, checker.file.instructions[update.index].span)?;
     Some(Fix {
         message: format!("run `{}` in the RUN that installs", update.text),
         applicability: Applicability::Safe,
         edits: vec![
-            Edit::delete(Span::new(line_start, line_end)),
+            Edit::delete(lines),
             Edit::insert(
                 install.span.start,
                 format!("{} && ", update.span.text(source)),

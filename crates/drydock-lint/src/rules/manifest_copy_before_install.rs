@@ -1,10 +1,11 @@
-use drydock_dockerfile::{InstructionKind, SimpleCommand};
-use drydock_findings::Severity;
+use drydock_dockerfile::{InstructionKind, Keyword, SimpleCommand, Span};
+use drydock_findings::{Applicability, Edit, Fix, Severity};
 
 use super::package_managers::{
     CARGO_REGISTRY, CachePlace, GO_MODULE_CACHE, GRADLE_HOME, Invocation, MAVEN_REPOSITORY,
     Manager, invocations, mount_covers,
 };
+use super::whole_lines;
 use crate::{Checker, Diagnostic, Rule};
 
 pub const RULE: Rule = Rule {
@@ -58,6 +59,13 @@ Copy only the dependency manifests (`package.json` and its lock file, `requireme
 `Pipfile*`, `pyproject.toml`/`poetry.lock`, `Gemfile*`, `go.mod`/`go.sum`, `Cargo.toml`/
 `Cargo.lock`, `pom.xml`, `build.gradle*`, `composer.json`/`composer.lock`), run the install, then
 copy the rest of the sources.
+
+## Fix
+Unsafe (`drydock lint --fix --unsafe-fixes`), for `COPY . <dir>` followed by a RUN that only
+installs (npm, yarn, pnpm, `pip install -r FILE`, pipenv, bundle, `go mod download`): inserts
+`COPY <manifests> <dir>/` and the install RUN before the `COPY`, and removes the RUN after it.
+Unsafe because the install no longer sees the rest of the sources (a `postinstall` script that
+needs them fails).
 "#,
     check,
 };
@@ -420,7 +428,15 @@ fn check(checker: &mut Checker) {
                                     copy.source,
                                     install_text(&install),
                                 );
-                                checker.report(Diagnostic::new(span, message).help(help(&install)));
+                                let fix = (matches!(copy.kind, CopyKind::Whole)
+                                    && shell.commands.len() == 1)
+                                    .then(|| split_copy(checker, copy.index, index, &install))
+                                    .flatten();
+                                checker.report(
+                                    Diagnostic::new(span, message)
+                                        .help(help(&install))
+                                        .with_fix(fix),
+                                );
                             }
                         }
                     }
@@ -429,4 +445,93 @@ fn check(checker: &mut Checker) {
             }
         }
     }
+}
+
+/// The files an install reads, as `COPY` sources (globs where a file may be missing), when the
+/// install needs nothing else from the source tree.
+fn manifests(install: &Install) -> Option<String> {
+    match (install.ecosystem, install.invocation.manager) {
+        (Ecosystem::Node, Manager::Npm) => Some("package*.json".into()),
+        (Ecosystem::Node, Manager::Yarn) => Some("package.json yarn.lock*".into()),
+        (Ecosystem::Node, Manager::Pnpm) => Some("package.json pnpm-lock.yaml*".into()),
+        (Ecosystem::Python, Manager::Pip) => install
+            .requirements
+            .filter(|file| !file.contains(['/', '$', '"', '\'', '*']))
+            .map(str::to_string),
+        (Ecosystem::Python, Manager::Pipenv) => Some("Pipfile Pipfile.lock*".into()),
+        (Ecosystem::Ruby, _) => Some("Gemfile Gemfile.lock*".into()),
+        (Ecosystem::Go, _) => Some("go.mod go.sum*".into()),
+        _ => None,
+    }
+}
+
+/// Unsafe: copy the dependency manifests and run the install before `COPY . <dest>`, whose RUN
+/// (only the install) moves up. Unsafe because the install then runs without the rest of the
+/// sources (a `postinstall` script that needs them fails). Only when the COPY and the RUN are
+/// whole lines and only ENV, ARG, LABEL or EXPOSE stand between them.
+fn split_copy(
+    checker: &Checker,
+    copy_index: usize,
+    run_index: usize,
+    install: &Install,
+) -> Option<Fix> {
+    let files = manifests(install)?;
+    let source = checker.source();
+    let instructions = &checker.file.instructions;
+    let copy = &instructions[copy_index];
+    let run = &instructions[run_index];
+    let InstructionKind::Copy(arguments) = &copy.kind else {
+        return None;
+    };
+    let between_ok = instructions[copy_index + 1..run_index].iter().all(|i| {
+        matches!(
+            i.keyword,
+            Keyword::Env | Keyword::Arg | Keyword::Label | Keyword::Expose
+        )
+    });
+    if !between_ok
+        || arguments.json
+        || copy.span.text(source).contains('\n')
+        || !run.heredocs.is_empty()
+        || copy
+            .flags
+            .iter()
+            .any(|flag| !["chown", "chmod", "link"].contains(&flag.name.as_str()))
+    {
+        return None;
+    }
+    let copy_lines = whole_lines(source, copy.span)?;
+    let mut run_lines = whole_lines(source, run.span)?;
+    // Comment lines right above the RUN (notes, pragmas) move with it.
+    while let Some(above) = source[..run_lines.start.saturating_sub(1)]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .or((run_lines.start > 0).then_some(0))
+        .filter(|&start| start >= copy_lines.end)
+        && source[above..run_lines.start].trim_start().starts_with('#')
+    {
+        run_lines.start = above;
+    }
+    let destination = strip_quotes(&arguments.destination.text);
+    if destination.contains(['$', ' ']) {
+        return None;
+    }
+    let destination = format!("{}/", destination.trim_end_matches('/'));
+    let keyword_and_flags = Span::new(copy.span.start, copy.arguments_span.start).text(source);
+    let mut moved = format!("{keyword_and_flags}{files} {destination}\n");
+    moved.push_str(run_lines.text(source));
+    if !moved.ends_with('\n') {
+        moved.push('\n');
+    }
+    Some(Fix {
+        message: format!(
+            "copy `{files}` and run `{}` before copying the rest",
+            install_text(install)
+        ),
+        applicability: Applicability::Unsafe,
+        edits: vec![
+            Edit::insert(copy_lines.start, moved),
+            Edit::delete(run_lines),
+        ],
+    })
 }

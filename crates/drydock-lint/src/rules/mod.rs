@@ -197,6 +197,20 @@ pub static ALL: &[&Rule] = &[
     &pipe_without_pipefail::RULE,
 ];
 
+/// `span` widened to its whole lines (with the newline), if nothing else is on them: what a fix
+/// deletes or moves when it removes an instruction.
+pub(crate) fn whole_lines(
+    source: &str,
+    span: drydock_findings::Span,
+) -> Option<drydock_findings::Span> {
+    let start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[span.end..]
+        .find('\n')
+        .map_or(source.len(), |i| span.end + i + 1);
+    (source[start..span.start].trim().is_empty() && source[span.end..end].trim().is_empty())
+        .then_some(drydock_findings::Span::new(start, end))
+}
+
 /// See [`crate::unpinned_bases`].
 pub(crate) fn unpinned_bases(checker: &crate::Checker) -> Vec<String> {
     base_image_no_digest::unpinned(checker)

@@ -5,6 +5,7 @@ use super::security_helpers::{
     for_each_run_with_args, has_secret_mount, is_secret_name, run_segments, secret_id,
     secret_mount_help, variable_refs,
 };
+use super::whole_lines;
 use crate::{Checker, Diagnostic, Rule};
 use drydock_dockerfile::Span;
 
@@ -164,14 +165,4 @@ fn secret_mount(checker: &Checker, name: &str) -> Option<Fix> {
         applicability: Applicability::Unsafe,
         edits,
     })
-}
-
-/// `span` widened to its whole lines (with the newline), if nothing else is on them.
-fn whole_lines(source: &str, span: Span) -> Option<Span> {
-    let start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = source[span.end..]
-        .find('\n')
-        .map_or(source.len(), |i| span.end + i + 1);
-    (source[start..span.start].trim().is_empty() && source[span.end..end].trim().is_empty())
-        .then_some(Span::new(start, end))
 }
