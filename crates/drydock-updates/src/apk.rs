@@ -88,7 +88,8 @@ pub(crate) fn collect(
                     available,
                     archive: archive.clone(),
                     security: false,
-                    automatic: repo.tag.is_none(),
+                    // apk installs from an `@tag` repository only what the world pins to it.
+                    priority: if repo.tag.is_none() { 500 } else { 1 },
                 })
                 .collect())
         })

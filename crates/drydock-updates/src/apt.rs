@@ -153,7 +153,7 @@ fn collect_source(
                     available,
                     archive: archive.clone(),
                     security,
-                    automatic: !release.not_automatic,
+                    priority: release.priority,
                 }));
         }
     }

@@ -64,7 +64,8 @@ pub struct PendingUpdate {
     pub fixed_version: String,
     /// Archives (`Suite` of apt Releases, `branch/repo` for apk) offering `fixed_version`.
     pub suites: Vec<String>,
-    /// Whether a security suite offers a version newer than the installed one.
+    /// Whether a security suite offers a version newer than the installed one
+    /// (and not newer than `fixed_version`): installing it fixes a vulnerability.
     pub security: bool,
     /// Source package (advisories are keyed by it).
     pub source_name: String,
@@ -96,8 +97,9 @@ pub(crate) struct Candidate {
     available: Available,
     archive: String,
     security: bool,
-    /// Whether the package manager picks it by itself (not `NotAutomatic`, not an apk `@tag`).
-    automatic: bool,
+    /// apt's pin priority (500 normal, 100 `ButAutomaticUpgrades`, 1
+    /// `NotAutomatic` or an apk `@tag` repository).
+    priority: u16,
 }
 
 #[derive(Debug, Default)]
@@ -254,9 +256,14 @@ fn debian_arch(arch: &str) -> Option<String> {
     )
 }
 
-/// apt's candidate per installed package: the highest version among the
-/// automatic candidates of the same name and architecture (`all` counts as
-/// the native architecture); pending when it is newer than the installed one.
+/// apt's candidate per installed package (apt_preferences(5) without pins):
+/// the installed version has priority 100, or its suite's if it is still
+/// offered; the candidate is the version of the highest priority, the highest
+/// version among equals, never a downgrade. An update is pending when the
+/// candidate is newer than the installed version; it is a security update when
+/// a security suite offers a version newer than the installed one and not
+/// newer than the candidate. Names match by architecture (`all` counts as the
+/// native one).
 fn compare(
     installed: &[&Package],
     candidates: Vec<Candidate>,
@@ -266,14 +273,11 @@ fn compare(
 ) -> Vec<PendingUpdate> {
     let arch = |a: Option<&str>| match (a, native) {
         (Some("all"), Some(n)) => Some(n.to_owned()),
-        (a, _) if native.is_some() => a.map(str::to_owned),
-        _ => None,
+        (a, Some(_)) => a.map(str::to_owned),
+        (_, None) => None,
     };
     let mut by_key: BTreeMap<(String, Option<String>), Vec<Candidate>> = BTreeMap::new();
     for c in candidates {
-        if !c.automatic || (security_only && !c.security) {
-            continue;
-        }
         let key = (
             c.available.name.clone(),
             arch(Some(&c.available.architecture)),
@@ -284,36 +288,41 @@ fn compare(
     let mut updates = Vec::new();
     for p in installed {
         let key = (p.name.clone(), arch(p.architecture.as_deref()));
-        let Some(cands) = by_key.get(&key) else {
+        let Some(offered) = by_key.get(&key) else {
             continue;
         };
+        let order = |a: &str, b: &str| drydock_packages::compare(p.ecosystem, a, b);
+        let mut installed_priority = 100;
         let mut newer: Vec<&Candidate> = Vec::new();
-        for c in cands {
-            match drydock_packages::compare(p.ecosystem, &c.available.version, &p.version) {
+        for c in offered {
+            match order(&c.available.version, &p.version) {
                 Ok(Ordering::Greater) => newer.push(c),
-                Ok(_) => {}
+                Ok(Ordering::Equal) => installed_priority = installed_priority.max(c.priority),
+                Ok(Ordering::Less) => {}
                 Err(e) => {
                     bad_versions.insert(c.available.version.clone(), e.to_string());
                 }
             }
         }
         let best = newer.iter().copied().reduce(|a, b| {
-            match drydock_packages::compare(p.ecosystem, &b.available.version, &a.available.version)
-            {
-                Ok(Ordering::Greater) => b,
-                _ => a,
-            }
+            let b_wins = b.priority > a.priority
+                || (b.priority == a.priority
+                    && order(&b.available.version, &a.available.version) == Ok(Ordering::Greater));
+            if b_wins { b } else { a }
         });
-        let Some(best) = best else { continue };
+        let Some(best) = best.filter(|b| b.priority >= installed_priority) else {
+            continue;
+        };
+        let security = newer.iter().any(|c| {
+            c.security
+                && order(&c.available.version, &best.available.version) != Ok(Ordering::Greater)
+        });
+        if security_only && !security {
+            continue;
+        }
         let mut suites: Vec<String> = newer
             .iter()
-            .filter(|c| {
-                drydock_packages::compare(
-                    p.ecosystem,
-                    &c.available.version,
-                    &best.available.version,
-                ) == Ok(Ordering::Equal)
-            })
+            .filter(|c| order(&c.available.version, &best.available.version) == Ok(Ordering::Equal))
             .map(|c| c.archive.clone())
             .collect();
         suites.sort();
@@ -325,7 +334,7 @@ fn compare(
             installed_version: p.version.clone(),
             fixed_version: best.available.version.clone(),
             suites,
-            security: newer.iter().any(|c| c.security),
+            security,
             source_name: p.source_name.clone(),
             layer: p.layer,
             database: p.database.clone(),
@@ -436,4 +445,103 @@ pub fn report(image: &Image, updates: &Updates) -> Report {
     };
     report.sort();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn installed(name: &str, version: &str) -> Package {
+        Package {
+            ecosystem: Ecosystem::Deb,
+            name: name.into(),
+            version: version.into(),
+            architecture: Some("amd64".into()),
+            source_name: name.into(),
+            source_version: version.into(),
+            license: None,
+            layer: 1,
+            database: "/var/lib/dpkg/status".into(),
+        }
+    }
+
+    fn offer(name: &str, version: &str, archive: &str, priority: u16) -> Candidate {
+        Candidate {
+            available: Available {
+                name: name.into(),
+                version: version.into(),
+                architecture: "all".into(),
+                source: None,
+            },
+            archive: archive.into(),
+            security: archive.ends_with("-security"),
+            priority,
+        }
+    }
+
+    fn pending(
+        installed: &[Package],
+        offers: Vec<Candidate>,
+        security_only: bool,
+    ) -> Vec<(String, String, bool)> {
+        let refs: Vec<&Package> = installed.iter().collect();
+        let mut notices = Vec::new();
+        compare(&refs, offers, Some("amd64"), security_only, &mut notices)
+            .into_iter()
+            .map(|u| (u.name, u.fixed_version, u.security))
+            .collect()
+    }
+
+    #[test]
+    fn candidate_follows_apt_priorities() {
+        let pkgs = [
+            installed("a", "1.0-1"),
+            installed("b", "2.0-1~bpo12+1"),
+            installed("c", "1.0-1"),
+        ];
+        let offers = vec![
+            // a: in main; a security fix, and a newer backport apt does not pick for main packages.
+            offer("a", "1.0-1", "stable", 500),
+            offer("a", "1.0-1+deb12u1", "stable-security", 500),
+            offer("a", "3.0-1~bpo12+1", "stable-backports", 100),
+            // b: installed from backports, which has a newer version: apt upgrades it.
+            offer("b", "2.0-1~bpo12+2", "stable-backports", 100),
+            offer("b", "1.5-1", "stable", 500),
+            // c: only experimental (NotAutomatic) has a newer one.
+            offer("c", "1.0-1", "stable", 500),
+            offer("c", "9.0-1", "experimental", 1),
+        ];
+        assert_eq!(
+            pending(&pkgs, offers.clone(), false),
+            [
+                ("a".into(), "1.0-1+deb12u1".into(), true),
+                ("b".into(), "2.0-1~bpo12+2".into(), false)
+            ]
+        );
+        assert_eq!(
+            pending(&pkgs, offers, true),
+            [("a".into(), "1.0-1+deb12u1".into(), true)]
+        );
+    }
+
+    #[test]
+    fn a_point_release_superseding_a_security_fix_is_still_a_security_update() {
+        let pkgs = [installed("a", "1.0-1")];
+        let offers = vec![
+            offer("a", "1.0-1+deb12u1", "stable-security", 500),
+            offer("a", "1.0-1+deb12u2", "stable-updates", 500),
+            offer("a", "0.9-1", "stable", 500),
+            offer("a", "not a version!", "stable", 500),
+        ];
+        assert_eq!(
+            pending(&pkgs, offers, false),
+            [("a".into(), "1.0-1+deb12u2".into(), true)]
+        );
+        let newer_only = vec![offer("a", "1.0-1+deb12u2", "stable-updates", 500)];
+        assert_eq!(
+            pending(&pkgs, newer_only.clone(), false),
+            [("a".into(), "1.0-1+deb12u2".into(), false)]
+        );
+        assert!(pending(&pkgs, newer_only, true).is_empty());
+    }
 }

@@ -20,9 +20,11 @@ pub struct Release {
     pub architectures: Vec<String>,
     /// `Acquire-By-Hash: yes`: indexes are also served under `by-hash/SHA256/<hex>`.
     pub by_hash: bool,
-    /// `NotAutomatic: yes` without `ButAutomaticUpgrades: yes`: apt never
-    /// picks versions from this suite by itself (pin priority 1).
-    pub not_automatic: bool,
+    /// apt's default pin priority for the suite's versions: 500, or 1 for
+    /// `NotAutomatic: yes` (never picked by itself), or 100 when
+    /// `ButAutomaticUpgrades: yes` is added (upgrades only what is installed
+    /// from it, like backports).
+    pub priority: u16,
     /// The `SHA256` list.
     pub files: Vec<IndexFile>,
 }
@@ -98,7 +100,11 @@ impl Release {
                 .map(|v| v.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),
             by_hash: yes("Acquire-By-Hash"),
-            not_automatic: yes("NotAutomatic") && !yes("ButAutomaticUpgrades"),
+            priority: match (yes("NotAutomatic"), yes("ButAutomaticUpgrades")) {
+                (false, _) => 500,
+                (true, false) => 1,
+                (true, true) => 100,
+            },
             files,
         })
     }
@@ -205,7 +211,7 @@ mod tests {
     fn release_fields_and_sha256_list() {
         let r = Release::parse("u", RELEASE).unwrap();
         assert_eq!(r.archive("x"), "stable-security");
-        assert!(r.is_security("bookworm-security") && r.by_hash && !r.not_automatic);
+        assert!(r.is_security("bookworm-security") && r.by_hash && r.priority == 500);
         assert_eq!(r.architectures, ["amd64", "arm64"]);
         assert_eq!(r.valid_until, Some(1_795_827_182));
         assert_eq!(r.files.len(), 2);
@@ -230,9 +236,9 @@ mod tests {
         );
         let backports =
             "Suite: bookworm-backports\nNotAutomatic: yes\nButAutomaticUpgrades: yes\nSHA256:\n";
-        assert!(!Release::parse("u", backports).unwrap().not_automatic);
+        assert_eq!(Release::parse("u", backports).unwrap().priority, 100);
         let experimental = "Suite: experimental\nNotAutomatic: yes\nSHA256:\n";
-        assert!(Release::parse("u", experimental).unwrap().not_automatic);
+        assert_eq!(Release::parse("u", experimental).unwrap().priority, 1);
     }
 
     #[test]
