@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -64,6 +65,10 @@ impl std::str::FromStr for Mirror {
 pub(crate) struct Fetcher {
     client: reqwest::blocking::Client,
     options: FetchOptions,
+    /// Bytes received over the network (bodies).
+    pub(crate) fetched_bytes: AtomicU64,
+    /// Files served from the cache directory instead of the network.
+    pub(crate) cache_hits: AtomicU64,
 }
 
 impl Fetcher {
@@ -83,7 +88,12 @@ impl Fetcher {
                 std::fs::create_dir_all(&d).map_err(|e| cache_error(&d, e))?;
             }
         }
-        Ok(Fetcher { client, options })
+        Ok(Fetcher {
+            client,
+            options,
+            fetched_bytes: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+        })
     }
 
     /// The base URI a repository is fetched from after `--mirror` rewrites.
@@ -147,6 +157,7 @@ impl Fetcher {
             && let Some(p) = &cached
         {
             tracing::debug!("{url}: not modified, using the cache");
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return std::fs::read(p).map(Some).map_err(|e| cache_error(p, e));
         }
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
@@ -162,6 +173,8 @@ impl Fetcher {
         };
         let new_validators = format!("{}\n{}\n", header("etag"), header("last-modified"));
         let body = read_body(url, response)?;
+        self.fetched_bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         if let Some(p) = &cached {
             write_atomic(p, &body)?;
             write_atomic(&p.with_extension("validators"), new_validators.as_bytes())?;
@@ -182,6 +195,7 @@ impl Fetcher {
             && hex::encode(Sha256::digest(&data)) == sha256
         {
             tracing::debug!("{url}: from the cache");
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(data);
         }
         let data = match self.local_path(url)? {

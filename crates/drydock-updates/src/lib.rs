@@ -86,6 +86,10 @@ pub struct Updates {
     pub available: usize,
     /// Pending updates, by name and architecture.
     pub updates: Vec<PendingUpdate>,
+    /// Index bytes received over the network (not from the cache or an index folder).
+    pub fetched_bytes: u64,
+    /// Index files served from the cache directory.
+    pub cache_hits: u64,
     /// Things the user should know (index files the repository does not list,
     /// ignored keyrings, pins not applied).
     pub notices: Vec<String>,
@@ -237,6 +241,8 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
         installed: installed.len(),
         available,
         updates,
+        fetched_bytes: fetcher.fetched_bytes.into_inner(),
+        cache_hits: fetcher.cache_hits.into_inner(),
         notices,
     })
 }
@@ -349,35 +355,83 @@ fn compare(
 }
 
 /// `DD601`: a security update is pending.
-pub const SECURITY_UPDATE: &str = "DD601";
+pub const SECURITY_UPDATE: (&str, &str) = ("DD601", "security-update-pending");
 /// `DD602`: a (non-security) update is pending.
-pub const UPDATE: &str = "DD602";
+pub const UPDATE: (&str, &str) = ("DD602", "update-pending");
 
-/// The rules [`report`] uses.
-pub fn rules() -> Vec<RuleInfo> {
-    vec![
-        RuleInfo {
-            code: Cow::Borrowed(SECURITY_UPDATE),
-            name: Cow::Borrowed("security-update-pending"),
-            summary: Cow::Borrowed(
-                "An installed OS package has a newer version in a security suite of the image's own sources",
-            ),
-            default_severity: Severity::Error,
-            hadolint: None,
-            docs: None,
-        },
-        RuleInfo {
-            code: Cow::Borrowed(UPDATE),
-            name: Cow::Borrowed("update-pending"),
-            summary: Cow::Borrowed(
-                "An installed OS package has a newer version in the image's own sources",
-            ),
-            default_severity: Severity::Warning,
-            hadolint: None,
-            docs: None,
-        },
-    ]
-}
+/// The rules `drydock updates` reports, in code order.
+pub static RULES: &[RuleInfo] = &[
+    RuleInfo {
+        code: Cow::Borrowed(SECURITY_UPDATE.0),
+        name: Cow::Borrowed(SECURITY_UPDATE.1),
+        summary: Cow::Borrowed(
+            "An installed OS package has a newer version in a security suite of the image's own sources",
+        ),
+        default_severity: Severity::Error,
+        hadolint: None,
+        docs: Some(Cow::Borrowed(
+            r#"## What it does
+Reads the image's own package sources (apt `sources.list`, `sources.list.d/*.list` and
+`*.sources`; apk `/etc/apk/repositories`), fetches their indexes, verifies them the way the
+package manager does (the `InRelease` signature against the image's own keyring, each `Packages`
+file against the checksum the signed `Release` lists; `APKINDEX.tar.gz` against
+`/etc/apk/keys`), and reports each installed package for which a security suite
+(`*-security`, or a `Label` naming security) offers a newer version than the one installed, up to
+the version the package manager would install (`apt list --upgradable`'s candidate). The finding
+points at the layer that installed the package. No CVE feed is needed.
+
+## Why is this bad?
+The fix is published, but the image still ships the vulnerable version: a cached layer froze the
+package at the version of the day it was first built.
+
+## Example
+```dockerfile
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends openssl
+```
+built months ago and rebuilt since from cache.
+
+## How to fix
+Rebuild so that the package-installing layer runs again against current indexes: refresh the
+base image (`docker build --pull`) and invalidate the cache of the `apt-get install` step (a
+build argument with the date, or `--no-cache-filter`). Avoid `apt-get upgrade` in a layer that
+stays cached (DD103).
+"#,
+        )),
+    },
+    RuleInfo {
+        code: Cow::Borrowed(UPDATE.0),
+        name: Cow::Borrowed(UPDATE.1),
+        summary: Cow::Borrowed(
+            "An installed OS package has a newer version in the image's own sources",
+        ),
+        default_severity: Severity::Warning,
+        hadolint: None,
+        docs: Some(Cow::Borrowed(
+            r#"## What it does
+Like DD601 (same sources, same verification, same candidate as `apt list --upgradable`), for
+updates that no security suite offers: point releases, `-updates` suites, third-party
+repositories, and every apk update (apk repositories do not separate security fixes).
+`drydock updates --security-only` leaves these out.
+
+## Why is this bad?
+Bug fixes are pending, and a stale package set makes the next security update larger and
+riskier. Images that lag behind their own sources are usually rebuilt only from cache.
+
+## Example
+```dockerfile
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
+```
+built before the last point release.
+
+## How to fix
+Rebuild the layer that installed the package against fresh indexes (see DD601), on a schedule
+(`drydock watch`) rather than by hand.
+"#,
+        )),
+    },
+];
 
 /// The findings report: one finding per pending update, located at the
 /// layer that installed the package.
@@ -387,15 +441,10 @@ pub fn report(image: &Image, updates: &Updates) -> Report {
         .iter()
         .map(|u| {
             let layer = image.layers.get(u.layer);
-            let (code, name, severity, kind) = if u.security {
-                (
-                    SECURITY_UPDATE,
-                    "security-update-pending",
-                    Severity::Error,
-                    "security update",
-                )
+            let ((code, name), severity, kind) = if u.security {
+                (SECURITY_UPDATE, Severity::Error, "security update")
             } else {
-                (UPDATE, "update-pending", Severity::Warning, "update")
+                (UPDATE, Severity::Warning, "update")
             };
             let arch = u
                 .architecture
@@ -439,8 +488,22 @@ pub fn report(image: &Image, updates: &Updates) -> Report {
                 .unwrap_or_else(|| image.source.clone()),
         ],
         findings,
-        rules: rules(),
-        notices: updates.notices.clone(),
+        rules: RULES.to_vec(),
+        notices: std::iter::once(format!(
+            "{}: {} installed packages compared with {} versions from the image's own sources \
+             ({} index bytes fetched, {} index files from the cache)",
+            updates
+                .distro
+                .as_ref()
+                .and_then(|d| d.pretty_name.clone())
+                .unwrap_or_else(|| "unknown distribution".into()),
+            updates.installed,
+            updates.available,
+            updates.fetched_bytes,
+            updates.cache_hits
+        ))
+        .chain(updates.notices.iter().cloned())
+        .collect(),
         ..Report::default()
     };
     report.sort();

@@ -177,7 +177,8 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i64 + 1;
     let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, sec) = (t.next()??, t.next()??, t.next().unwrap_or(Some(0))?);
-    if !(1..=31).contains(&day)
+    if !(1970..=9999).contains(&year)
+        || !(1..=31).contains(&day)
         || !(0..24).contains(&h)
         || !(0..60).contains(&m)
         || !(0..=60).contains(&sec)
