@@ -102,7 +102,13 @@ pub enum Command {
     /// per package with its purl, source package and the layer that installed it, plus the
     /// distribution. IMAGE as for `scan`. Always JSON: `--format` does not apply.
     Sbom(SbomArgs),
-    /// List every rule (lint and scan): code, name, default severity, hadolint equivalent.
+    /// List pending OS package updates of an image, from the image's own apt or apk sources:
+    /// their indexes are fetched and verified (InRelease signature against the image's keyring,
+    /// Packages checksums; APKINDEX signature against /etc/apk/keys) and each installed package
+    /// compared with the version the package manager would install. No CVE feed. IMAGE as for
+    /// `scan`, but not `docker:`. Security updates are DD601 (error), others DD602 (warning).
+    Updates(UpdatesArgs),
+    /// List every rule (lint, scan and updates): code, name, default severity, hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
     Rule {
@@ -194,4 +200,32 @@ pub struct SbomArgs {
     /// Write the SBOM to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdatesArgs {
+    /// The image: `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]`, a path to either, or a
+    /// registry image `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Platform to pick from a multi-platform image (index): `os/arch[/variant]`.
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+    /// Fetch from a mirror: `FROM_URL=TO_URL` replaces the URL prefix FROM_URL of the image's
+    /// sources, a bare `TO_URL` replaces every source's base URL (repeatable, first match wins).
+    /// `TO_URL` may be `file:/DIR`. Signatures are still checked against the image's keys.
+    #[arg(long, value_name = "[FROM=]TO", value_parser = clap::value_parser!(drydock_updates::Mirror))]
+    pub mirror: Vec<drydock_updates::Mirror>,
+    /// Read indexes from this folder instead of the network: `http://HOST[:PORT]/PATH` is
+    /// `DIR/HOST[:PORT]/PATH` (the layout of `wget -x`), `file:/PATH` is `DIR/PATH`.
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
+    /// Keep fetched indexes here: Release files are revalidated with the server
+    /// (If-None-Match / If-Modified-Since) and re-verified on every run; package indexes are
+    /// stored by the checksum their signed Release lists and reused while it still lists them.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Report only updates that a security suite offers (apt images).
+    #[arg(long)]
+    pub security_only: bool,
 }

@@ -7,6 +7,7 @@ mod output;
 mod rules;
 mod sbom;
 mod scan;
+mod updates;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,6 +40,7 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint::run(args, &cli.global, output),
         Command::Scan(args) => scan::run(args, &cli.global, output),
         Command::Sbom(args) => sbom::run(args, &cli.global),
+        Command::Updates(args) => updates::run(args, output),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {

@@ -1,4 +1,5 @@
-//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then scan rules).
+//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then scan and
+//! updates rules).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -6,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use drydock_lint::rules::ALL;
 use drydock_scan::RULES as SCAN_RULES;
+use drydock_updates::RULES as UPDATE_RULES;
 
 use crate::cli::Format;
 
@@ -34,7 +36,7 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     rule.summary
                 )?;
             }
-            for rule in SCAN_RULES {
+            for rule in SCAN_RULES.iter().chain(UPDATE_RULES) {
                 writeln!(
                     out,
                     "{:<7} {:<36} {:<8} {:<9} {}",
@@ -60,7 +62,7 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            rules.extend(SCAN_RULES.iter().map(|rule| {
+            rules.extend(SCAN_RULES.iter().chain(UPDATE_RULES).map(|rule| {
                 serde_json::json!({
                     "code": rule.code,
                     "name": rule.name,
@@ -85,6 +87,7 @@ pub fn show(code: &str) -> anyhow::Result<ExitCode> {
     }) else {
         let Some(rule) = SCAN_RULES
             .iter()
+            .chain(UPDATE_RULES)
             .find(|rule| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
         else {
             bail!("unknown rule `{code}` (see `drydock rules` for the list)");
@@ -92,9 +95,14 @@ pub fn show(code: &str) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "# {} {}\n", rule.code, rule.name)?;
         writeln!(out, "{}\n", rule.summary)?;
+        let command = if UPDATE_RULES.iter().any(|r| r.code == rule.code) {
+            "updates"
+        } else {
+            "scan"
+        };
         writeln!(
             out,
-            "Default severity: {}; reported by `drydock scan`.",
+            "Default severity: {}; reported by `drydock {command}`.",
             rule.default_severity
         )?;
         if let Some(docs) = &rule.docs {

@@ -1,0 +1,37 @@
+//! `drydock updates IMAGE`: pending OS package updates from the image's own sources.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use drydock_findings::Severity;
+use drydock_image::OpenOptions;
+use drydock_updates::{FetchOptions, Options};
+
+use crate::cli::UpdatesArgs;
+use crate::output::Output;
+
+pub fn run(args: UpdatesArgs, output: &Output) -> anyhow::Result<ExitCode> {
+    let mut open = OpenOptions::default();
+    open.platform = args.platform.parse()?;
+    let source = drydock_image::open_str(&args.image, &open)
+        .with_context(|| format!("cannot open {}", args.image))?;
+    let options = Options {
+        fetch: FetchOptions {
+            mirrors: args.mirror,
+            index_dir: args.index_dir,
+            cache_dir: args.cache_dir,
+            timeout: None,
+        },
+        security_only: args.security_only,
+    };
+    let started = std::time::Instant::now();
+    let updates = drydock_updates::pending_updates(&*source, &options)
+        .with_context(|| format!("cannot list the pending updates of {}", args.image))?;
+    tracing::info!(
+        "{} pending updates in {:.2?}",
+        updates.updates.len(),
+        started.elapsed()
+    );
+    let report = drydock_updates::report(source.image(), &updates);
+    output.report(&report, Some(Severity::Warning))
+}
