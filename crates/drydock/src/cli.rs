@@ -102,6 +102,11 @@ pub enum Command {
     /// per package with its purl, source package and the layer that installed it, plus the
     /// distribution. IMAGE as for `scan`. Always JSON: `--format` does not apply.
     Sbom(SbomArgs),
+    /// Build an image with BuildKit, rebuilding only what upstream changed: bases that moved in
+    /// their registry, and the steps whose packages have fixes published (the last image's pending
+    /// updates). Nothing changed: no build, the image is reported fresh. Lints the Dockerfile first,
+    /// refuses secret-looking build arguments, and labels the image with its provenance.
+    Build(BuildArgs),
     /// List every rule (lint and scan): code, name, default severity, hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
@@ -175,4 +180,70 @@ pub struct SbomArgs {
     /// Write the SBOM to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Build context directory.
+    #[arg(value_name = "CONTEXT", default_value = ".")]
+    pub context: PathBuf,
+    /// Image name and tag; the first is the image whose build record decides what to rebuild.
+    #[arg(short, long = "tag", value_name = "NAME:TAG", required = true)]
+    pub tags: Vec<String>,
+    /// Dockerfile [default: CONTEXT/Dockerfile].
+    #[arg(short, long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Build argument `NAME=VALUE` (`NAME` alone takes the value from the environment).
+    /// Secret-looking values are refused: use --secret.
+    #[arg(long, value_name = "NAME[=VALUE]")]
+    pub build_arg: Vec<String>,
+    /// Pass build arguments even when they look like secrets (they stay in the image history).
+    #[arg(long)]
+    pub allow_secret_build_args: bool,
+    /// BuildKit secret, as for `docker build --secret`: `id=NAME,src=FILE` or `id=NAME,env=VAR`.
+    #[arg(long, value_name = "SPEC")]
+    pub secret: Vec<String>,
+    /// Stage to build.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Target platform (`linux/amd64`).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Network for RUN steps (`host`, `none`, `default`).
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+    /// Push the first tag after building (or, when fresh, if the registry lacks it).
+    #[arg(long)]
+    pub push: bool,
+    /// Rebuild everything now (`--pull --no-cache`).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Backstop: rebuild everything when the last full rebuild is older than this (`7d`, `12h`).
+    #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
+    pub full_rebuild_every: Option<std::time::Duration>,
+    /// Which pending updates of the last image force their steps to rebuild.
+    #[arg(long, value_enum, default_value_t = RefreshOn::Security, value_name = "WHICH")]
+    pub refresh_on: RefreshOn,
+    /// Rewrite package-source URLs when fetching indexes (`FROM=TO`, or `TO` for every source).
+    #[arg(long, value_name = "MIRROR")]
+    pub mirror: Vec<String>,
+    /// Build even when the Dockerfile has lint findings of severity error.
+    #[arg(long)]
+    pub no_lint: bool,
+    /// Decide and print the plan, build nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The Docker client [default: `docker` on PATH; `buildx` is used when its plugin exists].
+    #[arg(long, value_name = "PATH", env = "DRYDOCK_DOCKER")]
+    pub docker: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RefreshOn {
+    /// Updates from the distribution's security suites.
+    Security,
+    /// Every pending update.
+    All,
+    /// None: only moved bases and context changes rebuild.
+    None,
 }

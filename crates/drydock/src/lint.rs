@@ -21,6 +21,13 @@ enum Target {
 }
 
 pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Result<ExitCode> {
+    let (report, default_threshold) = lint(args, global)?;
+    output.report(&report, default_threshold)
+}
+
+/// The lint report of `args`' files and the severity that fails the run by default (from
+/// `.hadolint.yaml`'s `failure-threshold`/`no-fail`, else warning).
+pub fn lint(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<(Report, Option<Severity>)> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = Config::discover(global.config.as_deref(), &cwd)?;
     if let Some(path) = &config.path {
@@ -99,7 +106,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
         ),
         None => Some(Severity::Warning),
     };
-    output.report(&report, default_threshold)
+    Ok((report, default_threshold))
 }
 
 fn read(target: &Target, stdin_name: &str) -> anyhow::Result<(String, Vec<u8>)> {

@@ -1,6 +1,7 @@
 //! The `drydock` command: a thin layer that parses arguments, loads configuration, runs one
 //! library crate's job and renders its report.
 
+mod build;
 mod cli;
 mod lint;
 mod output;
@@ -39,6 +40,7 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint::run(args, &cli.global, output),
         Command::Scan(args) => scan::run(args, &cli.global, output),
         Command::Sbom(args) => sbom::run(args, &cli.global),
+        Command::Build(args) => build::run(args, &cli.global),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {
