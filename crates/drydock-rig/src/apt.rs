@@ -8,9 +8,15 @@
 //! <root>/dists/<suite>/Release
 //! ```
 //! Each suite has its own pool directory so that suites (e.g. `drydock` and
-//! a later `drydock-security`) are indexed independently. The repository is
-//! unsigned for now (`[trusted=yes]`); [`AptRepo::regenerate`] is the single
-//! place where a later signing step (InRelease / Release.gpg) plugs in.
+//! a later `drydock-security`) are indexed independently.
+//!
+//! Every `Release` is also signed, as a distribution signs it: `InRelease`
+//! (clear-signed) and `Release.gpg` (detached, armored), by a throwaway
+//! OpenPGP key generated with `gpg` in a private home when the repository
+//! starts. Sources can trust the repository outright
+//! ([`AptRepo::sources_line`], `[trusted=yes]`) or check the signature
+//! against the exported public key ([`AptRepo::signed_sources_line`],
+//! [`AptRepo::public_key`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,6 +29,8 @@ use crate::{Error, Result};
 
 const DPKG_DEB: &str = "/usr/bin/dpkg-deb";
 const APT_FTPARCHIVE: &str = "/usr/bin/apt-ftparchive";
+const GPG: &str = "/usr/bin/gpg";
+const GPGCONF: &str = "/usr/bin/gpgconf";
 
 /// The suite [`AptRepo::publish`] uses.
 pub const DEFAULT_SUITE: &str = "drydock";
@@ -117,8 +125,99 @@ impl DebPackage {
 pub struct AptRepo {
     // Field order matters: stop serving before the directory goes.
     server: StaticServer,
+    signer: Signer,
     sup: Supervisor,
     lock: Mutex<()>,
+}
+
+/// The repository's throwaway signing key, in a private `GNUPGHOME`.
+struct Signer {
+    home: PathBuf,
+    fingerprint: String,
+    public_key: Vec<u8>,
+}
+
+impl Signer {
+    /// Generates an ed25519 signing key (no passphrase, no expiry) in `home`.
+    fn generate(home: PathBuf) -> Result<Self> {
+        require(GPG, "gpg")?;
+        fs::create_dir_all(&home).map_err(|e| Error::io(&home, e))?;
+        fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(|e| Error::io(&home, e))?;
+        let mut signer = Self {
+            home,
+            fingerprint: String::new(),
+            public_key: Vec::new(),
+        };
+        signer.gpg(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "drydock rig <rig@drydock.invalid>",
+            "ed25519",
+            "sign",
+            "never",
+        ])?;
+        let listing =
+            String::from_utf8_lossy(&signer.gpg(&["--with-colons", "--list-secret-keys"])?)
+                .into_owned();
+        signer.fingerprint = listing
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .map(|rest| rest.trim_matches(':').to_owned())
+            .ok_or_else(|| Error::new(format!("gpg listed no key fingerprint: {listing}")))?;
+        signer.public_key = signer.gpg(&["--export", &signer.fingerprint.clone()])?;
+        Ok(signer)
+    }
+
+    /// Writes `InRelease` and `Release.gpg` next to `release`.
+    fn sign(&self, release: &Path) -> Result<()> {
+        let dir = release.parent().unwrap_or(Path::new("."));
+        for (name, mode) in [
+            ("InRelease", "--clearsign"),
+            ("Release.gpg", "--detach-sign"),
+        ] {
+            let tmp = dir.join(format!("{name}.rig-tmp"));
+            let (tmp_s, release_s) = (tmp.to_string_lossy(), release.to_string_lossy());
+            self.gpg(&[
+                "--armor",
+                "--digest-algo",
+                "SHA512",
+                "--local-user",
+                &self.fingerprint,
+                "--output",
+                &tmp_s,
+                mode,
+                &release_s,
+            ])?;
+            fs::rename(&tmp, dir.join(name)).map_err(|e| Error::io(&tmp, e))?;
+        }
+        Ok(())
+    }
+
+    fn gpg(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let result = run(Command::new(GPG)
+            .arg("--homedir")
+            .arg(&self.home)
+            .args([
+                "--batch",
+                "--yes",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+            ])
+            .args(args));
+        // gpg starts a gpg-agent for secret-key operations: stop it right away.
+        let _ = Command::new(GPGCONF)
+            .arg("--homedir")
+            .arg(&self.home)
+            .args(["--kill", "gpg-agent"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        result
+    }
 }
 
 impl AptRepo {
@@ -129,9 +228,11 @@ impl AptRepo {
         let sup = Supervisor::new("apt")?;
         let root = sup.dir().join("repo");
         fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        let signer = Signer::generate(sup.dir().join("gnupg"))?;
         let server = StaticServer::start(root)?;
         let repo = Self {
             server,
+            signer,
             sup,
             lock: Mutex::new(()),
         };
@@ -159,6 +260,22 @@ impl AptRepo {
         format!("deb [trusted=yes] {} {suite} {COMPONENT}", self.url())
     }
 
+    /// The public key that signs the repository, as a binary OpenPGP keyring
+    /// (what apt's `signed-by=` accepts as a `.gpg` file).
+    pub fn public_key(&self) -> &[u8] {
+        &self.signer.public_key
+    }
+
+    /// `deb [signed-by=<keyring>] http://127.0.0.1:PORT <suite> main`: apt
+    /// checks `InRelease` against `keyring`, a path (in the image) holding
+    /// [`Self::public_key`].
+    pub fn signed_sources_line(&self, suite: &str, keyring: &str) -> String {
+        format!(
+            "deb [signed-by={keyring}] {} {suite} {COMPONENT}",
+            self.url()
+        )
+    }
+
     /// `deb [trusted=yes] file:<mount_point> <suite> main`, for a container
     /// that bind-mounts [`Self::root`] at `mount_point`.
     pub fn file_sources_line(mount_point: &str, suite: &str) -> String {
@@ -180,7 +297,8 @@ impl AptRepo {
         Ok(deb)
     }
 
-    /// Regenerates `Packages`, `Packages.gz` and `Release` of `suite`.
+    /// Regenerates `Packages`, `Packages.gz`, `Release`, `InRelease` and
+    /// `Release.gpg` of `suite`.
     pub fn regenerate(&self, suite: &str) -> Result<()> {
         check_name(suite)?;
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -228,8 +346,7 @@ impl AptRepo {
             .arg("APT::FTPArchive::Release::Label=drydock-rig")
             .args(["release", &format!("dists/{suite}")]))?;
         write_atomic(&dist.join("Release"), &release)?;
-        // Signing hook (later): produce dists/<suite>/InRelease and Release.gpg here.
-        Ok(())
+        self.signer.sign(&dist.join("Release"))
     }
 
     /// Stops serving and removes the repository. Also done on drop.

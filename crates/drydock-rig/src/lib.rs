@@ -10,7 +10,7 @@
 //! mmdebstrap ([`Rig::base_image`]).
 //!
 //! Required Debian packages (see `.ci/install-deps`): docker.io, containerd,
-//! runc, docker-registry, mmdebstrap, dpkg-dev, apt-utils. A missing binary
+//! runc, docker-registry, mmdebstrap, dpkg-dev, apt-utils, gpg. A missing binary
 //! is an error naming its package — tests never skip silently. The rig needs
 //! root (dockerd, mmdebstrap root mode).
 //!
