@@ -211,7 +211,9 @@ mod tests {
 
     #[test]
     fn dockerignore_semantics() {
-        let ig = DockerIgnore::parse("# comment\n/node_modules\n*.log\n**/tmp\n!keep.log\ndocs/*.md\n").unwrap();
+        let ig =
+            DockerIgnore::parse("# comment\n/node_modules\n*.log\n**/tmp\n!keep.log\ndocs/*.md\n")
+                .unwrap();
         assert!(ig.excludes("node_modules"));
         assert!(ig.excludes("node_modules/x/y.js"));
         assert!(ig.excludes("a.log"));
@@ -237,7 +239,11 @@ mod tests {
         let first = digest(dir.path(), &inputs).unwrap();
         assert!(first.starts_with("sha256:"));
         std::fs::write(dir.path().join("debug.log"), "more noise").unwrap();
-        assert_eq!(digest(dir.path(), &inputs).unwrap(), first, "ignored files do not count");
+        assert_eq!(
+            digest(dir.path(), &inputs).unwrap(),
+            first,
+            "ignored files do not count"
+        );
         std::fs::write(dir.path().join("app.py"), "print(2)\n").unwrap();
         let second = digest(dir.path(), &inputs).unwrap();
         assert_ne!(second, first);

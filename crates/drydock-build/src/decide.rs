@@ -309,7 +309,11 @@ mod tests {
         let plan = decide(&facts(&previous, &bases, &steps, &[]));
         assert_eq!(plan.action, Action::Fresh);
         assert!(plan.reasons.is_empty());
-        assert_eq!(plan.refresh, vec![kept], "a refresh point of a removed step is dropped");
+        assert_eq!(
+            plan.refresh,
+            vec![kept],
+            "a refresh point of a removed step is dropped"
+        );
     }
 
     #[test]
@@ -354,7 +358,10 @@ mod tests {
         assert_eq!(again.refresh, plan.refresh);
         // other fixes, another token
         let other = [fixes(1, 3, "RUN apt-get install a", "1.0-3")];
-        assert_ne!(decide(&facts(&previous, &bases, &steps, &other)).refresh[0].token, plan.refresh[0].token);
+        assert_ne!(
+            decide(&facts(&previous, &bases, &steps, &other)).refresh[0].token,
+            plan.refresh[0].token
+        );
     }
 
     #[test]
@@ -364,13 +371,24 @@ mod tests {
         let previous = record(bases.to_vec(), vec![]);
         let mut f = facts(&previous, &bases, &steps, &[]);
         f.full_rebuild_every = Some(7 * 86400);
-        assert_eq!(decide(&f).action, Action::Fresh, "last full rebuild an hour ago");
+        assert_eq!(
+            decide(&f).action,
+            Action::Fresh,
+            "last full rebuild an hour ago"
+        );
         f.since_full_rebuild = Some(8 * 86400);
         let plan = decide(&f);
         assert_eq!(plan.action, Action::FullRebuild);
-        assert!(plan.refresh.is_empty(), "a full rebuild needs no refresh points");
+        assert!(
+            plan.refresh.is_empty(),
+            "a full rebuild needs no refresh points"
+        );
         f.since_full_rebuild = None;
-        assert_eq!(decide(&f).action, Action::FullRebuild, "never fully rebuilt");
+        assert_eq!(
+            decide(&f).action,
+            Action::FullRebuild,
+            "never fully rebuilt"
+        );
         f.full_rebuild_every = None;
         f.force_full = true;
         assert_eq!(decide(&f).reasons, vec![Reason::Forced]);

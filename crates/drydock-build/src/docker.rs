@@ -176,7 +176,11 @@ impl Docker {
     ///
     /// # Errors
     /// The build fails (the message ends with BuildKit's last lines).
-    pub fn build(&self, build: &BuildCommand, progress: &mut dyn FnMut(&str)) -> Result<BuildResult> {
+    pub fn build(
+        &self,
+        build: &BuildCommand,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<BuildResult> {
         let iid = tempfile::NamedTempFile::new().map_err(|e| Error::Docker {
             command: "docker build".into(),
             message: format!("cannot create the image id file: {e}"),
@@ -332,8 +336,14 @@ mod tests {
         };
         assert_eq!(
             result.cached_steps(),
-            vec!["[build 1/2] FROM 127.0.0.1:5000/base:1@sha256:aa", "[build 2/2] RUN make"]
+            vec![
+                "[build 1/2] FROM 127.0.0.1:5000/base:1@sha256:aa",
+                "[build 2/2] RUN make"
+            ]
         );
-        assert_eq!(result.executed_steps(), vec!["[runtime 2/3] RUN apt-get install -y demo"]);
+        assert_eq!(
+            result.executed_steps(),
+            vec!["[runtime 2/3] RUN apt-get install -y demo"]
+        );
     }
 }

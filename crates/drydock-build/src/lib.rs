@@ -261,7 +261,8 @@ pub fn prepare(
         .collect();
     let docker = Docker::new(request.docker.clone());
     let (bases, pins, mut notes) = resolve_bases(&graph, &built, &stage_names, &docker)?;
-    let final_base = root_base(&graph, final_stage).and_then(|s| bases.iter().find(|b| b.stage == s).cloned());
+    let final_base =
+        root_base(&graph, final_stage).and_then(|s| bases.iter().find(|b| b.stage == s).cloned());
     let steps = steps::steps(&file, &graph, &built);
     let context = context::digest(
         &request.context,
@@ -273,7 +274,11 @@ pub fn prepare(
         },
     )?;
     let tag = request.tags.first().cloned().unwrap_or_default();
-    let previous = if tag.is_empty() { None } else { docker.inspect(&tag)? };
+    let previous = if tag.is_empty() {
+        None
+    } else {
+        docker.inspect(&tag)?
+    };
     let record = previous
         .as_ref()
         .and_then(|p| p.labels.get(record::LABEL))
@@ -311,7 +316,10 @@ pub fn prepare(
         (Some(_), Some(r)) => Ok(r),
         (None, _) if tag.is_empty() => Err("no tag given (-t), so no previous image".to_owned()),
         (None, _) => Err(format!("the engine has no image {tag}")),
-        (Some(_), None) => Err(format!("{tag} was not built by drydock build (no {} label)", record::LABEL)),
+        (Some(_), None) => Err(format!(
+            "{tag} was not built by drydock build (no {} label)",
+            record::LABEL
+        )),
     };
     let plan = decide::decide(&Facts {
         previous: previous_record,
@@ -375,7 +383,9 @@ impl Prepared {
         }
         labels.push((
             LABEL_CREATED.to_owned(),
-            OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_default(),
         ));
         if let Some(revision) = git(&self.request.context, &["rev-parse", "HEAD"]) {
             labels.push((LABEL_REVISION.to_owned(), revision));
@@ -463,7 +473,10 @@ pub fn execute(prepared: &Prepared, progress: &mut dyn FnMut(&str)) -> Result<Ou
 /// The registry digest of an unchanged image: from its repo digests when
 /// it was pushed under the tag's repository already, else by pushing.
 fn pushed_or_push(docker: &Docker, tag: &str, image: &LocalImage) -> Result<String> {
-    let repository = tag.rsplit_once(':').filter(|(_, t)| !t.contains('/')).map_or(tag, |(r, _)| r);
+    let repository = tag
+        .rsplit_once(':')
+        .filter(|(_, t)| !t.contains('/'))
+        .map_or(tag, |(r, _)| r);
     match image
         .repo_digests
         .iter()
@@ -482,7 +495,11 @@ fn refuse_secret_build_args(request: &Request) -> Result<()> {
     let names: Vec<String> = request
         .build_args
         .iter()
-        .filter_map(|(k, v)| scanner.check_assignment(k, v).map(|verdict| format!("{k}: {verdict}")))
+        .filter_map(|(k, v)| {
+            scanner
+                .check_assignment(k, v)
+                .map(|verdict| format!("{k}: {verdict}"))
+        })
         .collect();
     if names.is_empty() {
         Ok(())
@@ -527,9 +544,13 @@ fn resolve_bases(
             Base::Invalid { error } => return Err(failed(error.clone())),
             Base::Image(_) => {}
         }
-        let reference = drydock_registry::Reference::parse(&base).map_err(|e| failed(e.to_string()))?;
+        let reference =
+            drydock_registry::Reference::parse(&base).map_err(|e| failed(e.to_string()))?;
         let (name, digest) = match reference.digest() {
-            Some(d) => (base.split('@').next().unwrap_or(&base).to_owned(), d.to_string()),
+            Some(d) => (
+                base.split('@').next().unwrap_or(&base).to_owned(),
+                d.to_string(),
+            ),
             None => {
                 if client.is_none() {
                     client = Some(
@@ -570,8 +591,16 @@ fn resolve_bases(
 
 /// Splits fixes into those of packages a RUN step of the final stage
 /// installed (grouped per step) and the rest.
-fn attribute_fixes(steps: &[Step], final_stage: usize, fixes: Vec<LayerFix>) -> (Vec<StepFixes>, Vec<PackageFix>) {
-    let final_steps: Vec<Step> = steps.iter().filter(|s| s.stage == final_stage).cloned().collect();
+fn attribute_fixes(
+    steps: &[Step],
+    final_stage: usize,
+    fixes: Vec<LayerFix>,
+) -> (Vec<StepFixes>, Vec<PackageFix>) {
+    let final_steps: Vec<Step> = steps
+        .iter()
+        .filter(|s| s.stage == final_stage)
+        .cloned()
+        .collect();
     let mut by_step: Vec<StepFixes> = Vec::new();
     let mut rest = Vec::new();
     for fix in fixes {
@@ -580,7 +609,10 @@ fn attribute_fixes(steps: &[Step], final_stage: usize, fixes: Vec<LayerFix>) -> 
             .as_deref()
             .and_then(|c| steps::step_of_history(&final_steps, c));
         match step {
-            Some(step) => match by_step.iter_mut().find(|f| f.instruction == step.instruction) {
+            Some(step) => match by_step
+                .iter_mut()
+                .find(|f| f.instruction == step.instruction)
+            {
                 Some(f) => f.packages.push(fix.package),
                 None => by_step.push(StepFixes {
                     stage: step.stage,
@@ -635,8 +667,14 @@ mod tests {
             without_credentials("https://ci:tok3n@git.example.test/org/app.git"),
             "https://git.example.test/org/app.git"
         );
-        assert_eq!(without_credentials("https://git.example.test"), "https://git.example.test");
-        assert_eq!(without_credentials("git@git.example.test:org/app.git"), "git@git.example.test:org/app.git");
+        assert_eq!(
+            without_credentials("https://git.example.test"),
+            "https://git.example.test"
+        );
+        assert_eq!(
+            without_credentials("git@git.example.test:org/app.git"),
+            "git@git.example.test:org/app.git"
+        );
     }
 
     #[test]
@@ -644,14 +682,20 @@ mod tests {
         let request = Request {
             build_args: vec![
                 ("VERSION".into(), "1.2".into()),
-                ("NPM_TOKEN".into(), "npm_0123456789abcdefghijABCDEFGHIJ012345".into()),
+                (
+                    "NPM_TOKEN".into(),
+                    "npm_0123456789abcdefghijABCDEFGHIJ012345".into(),
+                ),
             ],
             ..Request::default()
         };
         let error = refuse_secret_build_args(&request).unwrap_err().to_string();
         assert!(error.contains("NPM_TOKEN"), "{error}");
         assert!(!error.contains("VERSION"), "{error}");
-        assert!(!error.contains("npm_0123456789"), "the value is never echoed: {error}");
+        assert!(
+            !error.contains("npm_0123456789"),
+            "the value is never echoed: {error}"
+        );
         assert!(error.contains("--mount=type=secret"), "{error}");
         let forced = Request {
             allow_secret_build_args: true,
@@ -689,6 +733,10 @@ mod tests {
         assert_eq!(by_step[0].line, 4);
         assert_eq!(by_step[0].packages[0].name, "demo");
         let rest: Vec<&str> = rest.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(rest, ["libc6", "make"], "only final-stage steps are in the image");
+        assert_eq!(
+            rest,
+            ["libc6", "make"],
+            "only final-stage steps are in the image"
+        );
     }
 }

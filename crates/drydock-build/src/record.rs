@@ -107,10 +107,14 @@ mod tests {
         };
         let label = record.to_label();
         assert_eq!(BuildRecord::from_label(&label), Some(record.clone()));
-        assert!(BuildRecord::from_label(&label.replace("\"version\":1", "\"version\":9")).is_none());
+        assert!(
+            BuildRecord::from_label(&label.replace("\"version\":1", "\"version\":9")).is_none()
+        );
         assert!(BuildRecord::from_label("{not json").is_none());
         assert_eq!(
-            record.base_of(0, "127.0.0.1:5000/base:1").map(|s| s.digest.as_str()),
+            record
+                .base_of(0, "127.0.0.1:5000/base:1")
+                .map(|s| s.digest.as_str()),
             Some("sha256:11")
         );
         assert!(record.base_of(1, "127.0.0.1:5000/base:1").is_none());

@@ -45,7 +45,11 @@ pub fn steps(file: &Dockerfile, graph: &StageGraph, stages: &[usize]) -> Vec<Ste
                 InstructionKind::Run(run) => Some(match &run.command {
                     Command::Shell(word) => collapse(&format!("{} {}", shell.join(" "), word.text)),
                     Command::Exec(words) => collapse(
-                        &words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "),
+                        &words
+                            .iter()
+                            .map(|w| w.text.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
                     ),
                 }),
                 _ => None,
@@ -110,19 +114,26 @@ pub fn step_of_history<'a>(steps: &'a [Step], created_by: &str) -> Option<&'a St
     let command = history_run_command(created_by)?;
     steps
         .iter()
-        .filter(|s| s.history_command.as_deref() == Some(command.as_str()))
-        .last()
+        .rfind(|s| s.history_command.as_deref() == Some(command.as_str()))
 }
 
 /// The Dockerfile handed to BuildKit: each `(instruction, reference)` in
 /// `pins` replaces that FROM's image, and each `(instruction, token)` in
 /// `refresh` inserts `ARG DRYDOCK_REFRESH=<token>` on a line of its own just
 /// before that instruction. Everything else is kept byte for byte.
-pub fn generate(file: &Dockerfile, pins: &[(usize, String)], refresh: &[(usize, String)]) -> String {
+pub fn generate(
+    file: &Dockerfile,
+    pins: &[(usize, String)],
+    refresh: &[(usize, String)],
+) -> String {
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for (index, reference) in pins {
         if let Some(InstructionKind::From(from)) = file.instructions.get(*index).map(|i| &i.kind) {
-            edits.push((from.image.span.start, from.image.span.end, reference.clone()));
+            edits.push((
+                from.image.span.start,
+                from.image.span.end,
+                reference.clone(),
+            ));
         }
     }
     for (index, token) in refresh {
@@ -130,7 +141,11 @@ pub fn generate(file: &Dockerfile, pins: &[(usize, String)], refresh: &[(usize, 
             let line_start = file.source[..instruction.span.start]
                 .rfind('\n')
                 .map_or(0, |i| i + 1);
-            edits.push((line_start, line_start, format!("ARG {REFRESH_ARG}={token}\n")));
+            edits.push((
+                line_start,
+                line_start,
+                format!("ARG {REFRESH_ARG}={token}\n"),
+            ));
         }
     }
     edits.sort_by_key(|e| (e.0, e.1));
@@ -178,7 +193,10 @@ CMD [\"/app\"]
         let (file, graph) = parsed();
         let steps = steps(&file, &graph, &[0, 1]);
         assert_eq!(steps[1].text, "RUN make all");
-        assert_eq!(steps[1].history_command.as_deref(), Some("/bin/sh -c make all"));
+        assert_eq!(
+            steps[1].history_command.as_deref(),
+            Some("/bin/sh -c make all")
+        );
         assert_eq!(steps[1].line, 4);
         let install = steps.iter().find(|s| s.text.contains("apt-get")).unwrap();
         assert_eq!(install.stage, 1);
@@ -201,7 +219,10 @@ CMD [\"/app\"]
         assert!(step_of_history(&steps, "COPY /out /app # buildkit").is_none());
         assert!(step_of_history(&steps, "RUN /bin/sh -c something else # buildkit").is_none());
         assert!(history_run_command("RUN |x").is_none());
-        assert!(history_run_command("RUN |3 A=1").is_some(), "short input does not panic");
+        assert!(
+            history_run_command("RUN |3 A=1").is_some(),
+            "short input does not panic"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use drydock_build::decide::{Action, PackageFix, Reason};
-use drydock_build::{LayerFix, Outcome, PreviousImage, Prepared, Request};
+use drydock_build::{LayerFix, Outcome, Prepared, PreviousImage, Request};
 use drydock_findings::Severity;
 use drydock_image::OpenOptions;
 
@@ -171,7 +171,10 @@ impl UpdatesCheck {
             Ok(u) => u,
             Err(drydock_updates::Error::Unsupported(why)) => {
                 if !self.quiet {
-                    eprintln!("drydock: warning: pending updates of {} not checked: {why}", previous.tag);
+                    eprintln!(
+                        "drydock: warning: pending updates of {} not checked: {why}",
+                        previous.tag
+                    );
                 }
                 return Ok(Vec::new());
             }
@@ -183,7 +186,10 @@ impl UpdatesCheck {
             .into_iter()
             .filter(|u| self.refresh_on == RefreshOn::All || u.security)
             .map(|u| LayerFix {
-                created_by: layers.get(u.layer).and_then(|l| l.created_by()).map(str::to_owned),
+                created_by: layers
+                    .get(u.layer)
+                    .and_then(|l| l.created_by())
+                    .map(str::to_owned),
                 package: PackageFix {
                     name: u.name,
                     installed: u.installed_version,
@@ -292,7 +298,9 @@ fn print_plan(prepared: &Prepared) -> anyhow::Result<()> {
             Reason::Backstop { since, every } => writeln!(
                 out,
                 "  backstop full rebuild due: last one {} ago, policy every {}",
-                since.map_or("never".into(), |s| drydock_scan::human_duration(s.max(0) as u64)),
+                since.map_or("never".into(), |s| drydock_scan::human_duration(
+                    s.max(0) as u64
+                )),
                 drydock_scan::human_duration(*every as u64)
             )?,
             Reason::Forced => writeln!(out, "  --no-cache")?,
@@ -315,7 +323,12 @@ fn print_plan(prepared: &Prepared) -> anyhow::Result<()> {
                         .steps
                         .iter()
                         .find(|s| s.stage == r.stage && s.text == r.step)
-                        .map(|s| format!("stage {} from line {}", prepared.stage_names[s.stage], s.line))
+                        .map(|s| {
+                            format!(
+                                "stage {} from line {}",
+                                prepared.stage_names[s.stage], s.line
+                            )
+                        })
                 })
                 .collect();
             if points.is_empty() {
@@ -351,7 +364,11 @@ fn print_outcome(outcome: &Outcome, verified: &[Verified]) -> anyhow::Result<()>
     }
     for v in verified {
         match &v.still_pending {
-            None => writeln!(out, "verified: {} {} is in the new image", v.package, v.fixed)?,
+            None => writeln!(
+                out,
+                "verified: {} {} is in the new image",
+                v.package, v.fixed
+            )?,
             Some(version) => writeln!(
                 out,
                 "NOT FIXED: {} is still {version} in the new image ({} was published); is a pin or \
@@ -363,7 +380,11 @@ fn print_outcome(outcome: &Outcome, verified: &[Verified]) -> anyhow::Result<()>
     Ok(())
 }
 
-fn print_json(prepared: &Prepared, outcome: Option<&Outcome>, verified: &[Verified]) -> anyhow::Result<()> {
+fn print_json(
+    prepared: &Prepared,
+    outcome: Option<&Outcome>,
+    verified: &[Verified],
+) -> anyhow::Result<()> {
     let value = serde_json::json!({
         "plan": prepared.plan,
         "bases": prepared.bases.iter().map(|b| serde_json::json!({
