@@ -108,6 +108,11 @@ pub enum Command {
     /// compared with the version the package manager would install. No CVE feed. IMAGE as for
     /// `scan`, but not `docker:`. Security updates are DD601 (error), others DD602 (warning).
     Updates(UpdatesArgs),
+    /// Build an image with BuildKit, rebuilding only what upstream changed: bases that moved in
+    /// their registry, and the steps whose packages have fixes published (the last image's pending
+    /// updates). Nothing changed: no build, the image is reported fresh. Lints the Dockerfile first,
+    /// refuses secret-looking build arguments, and labels the image with its provenance.
+    Build(BuildArgs),
     /// List every rule (lint, scan and updates): code, name, default severity, hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
@@ -228,4 +233,71 @@ pub struct UpdatesArgs {
     /// Report only updates that a security suite offers (apt images).
     #[arg(long)]
     pub security_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Build context directory.
+    #[arg(value_name = "CONTEXT", default_value = ".")]
+    pub context: PathBuf,
+    /// Image name and tag; the first is the image whose build record decides what to rebuild.
+    #[arg(short, long = "tag", value_name = "NAME:TAG", required = true)]
+    pub tags: Vec<String>,
+    /// Dockerfile [default: CONTEXT/Dockerfile].
+    #[arg(short, long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Build argument `NAME=VALUE` (`NAME` alone takes the value from the environment).
+    /// Secret-looking values are refused: use --secret.
+    #[arg(long, value_name = "NAME[=VALUE]")]
+    pub build_arg: Vec<String>,
+    /// Pass build arguments even when they look like secrets (they stay in the image history).
+    #[arg(long)]
+    pub allow_secret_build_args: bool,
+    /// BuildKit secret, as for `docker build --secret`: `id=NAME,src=FILE` or `id=NAME,env=VAR`.
+    #[arg(long, value_name = "SPEC")]
+    pub secret: Vec<String>,
+    /// Stage to build.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Target platform (`linux/amd64`).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Network for RUN steps (`host`, `none`, `default`).
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+    /// Push the first tag after building (or, when fresh, if the registry lacks it).
+    #[arg(long)]
+    pub push: bool,
+    /// Rebuild everything now (`--pull --no-cache`).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Backstop: rebuild everything when the last full rebuild is older than this (`7d`, `12h`).
+    #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
+    pub full_rebuild_every: Option<std::time::Duration>,
+    /// Which pending updates of the last image force their steps to rebuild.
+    #[arg(long, value_enum, default_value_t = RefreshOn::Security, value_name = "WHICH")]
+    pub refresh_on: RefreshOn,
+    /// Fetch package indexes from a mirror when checking the last image for fixes, as for
+    /// `updates --mirror`: `FROM_URL=TO_URL`, or a bare `TO_URL` for every source.
+    #[arg(long, value_name = "[FROM=]TO", value_parser = clap::value_parser!(drydock_updates::Mirror))]
+    pub mirror: Vec<drydock_updates::Mirror>,
+    /// Build even when the Dockerfile has lint findings of severity error.
+    #[arg(long)]
+    pub no_lint: bool,
+    /// Decide and print the plan, build nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The Docker client [default: `docker` on PATH; `buildx` is used when its plugin exists].
+    #[arg(long, value_name = "PATH", env = "DRYDOCK_DOCKER")]
+    pub docker: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RefreshOn {
+    /// Updates from the distribution's security suites.
+    Security,
+    /// Every pending update.
+    All,
+    /// None: only moved bases and context changes rebuild.
+    None,
 }

@@ -27,6 +27,19 @@ enum Target {
 }
 
 pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Result<ExitCode> {
+    lint_with(args, global, |report, default_threshold| {
+        output.report(report, default_threshold)
+    })
+}
+
+/// Lints (and fixes, with `--fix`/`--diff`) `args`' files; `finish` gets the report and the
+/// severity that fails the run by default (`.hadolint.yaml`'s `failure-threshold`/`no-fail`, else
+/// warning) and decides the exit code.
+pub fn lint_with(
+    args: LintArgs,
+    global: &GlobalArgs,
+    finish: impl FnOnce(&Report, Option<Severity>) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = Config::discover(global.config.as_deref(), &cwd)?;
     if let Some(path) = &config.path {
@@ -250,7 +263,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
         ),
         None => Some(Severity::Warning),
     };
-    output.report(&report, default_threshold)
+    finish(&report, default_threshold)
 }
 
 /// One file's lint, and its fixes when `--fix` or `--diff` asked for them.

@@ -1,6 +1,7 @@
 //! The `drydock` command: a thin layer that parses arguments, loads configuration, runs one
 //! library crate's job and renders its report.
 
+mod build;
 mod cli;
 mod lint;
 mod output;
@@ -41,6 +42,7 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args, &cli.global, output),
         Command::Sbom(args) => sbom::run(args, &cli.global),
         Command::Updates(args) => updates::run(args, output),
+        Command::Build(args) => build::run(args, &cli.global),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {
