@@ -165,10 +165,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
     pub max_age: Option<std::time::Duration>,
     /// Report only these scan rules (codes, code prefixes such as `DD50`, or names),
-    /// comma-separated; replaces `select` of `[scan]` in drydock.toml.
+    /// comma-separated; replaces the selection of `[scan]` in drydock.toml.
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub select: Vec<String>,
-    /// Never report these scan rules (added to `ignore` of `[scan]`).
+    /// Never report these scan rules.
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub ignore: Vec<String>,
 }
