@@ -22,6 +22,7 @@ pub struct Config {
     pub path: Option<PathBuf>,
     source: String,
     pub rules: RulesConfig,
+    pub scan: ScanConfig,
 }
 
 /// `[rules]`: which rules run and how severe their findings are.
@@ -41,11 +42,32 @@ pub struct RulesConfig {
     pub severity: BTreeMap<Spanned<String>, Spanned<Severity>>,
 }
 
+/// `[scan]`: which `drydock scan` rules report, at which severity, and scan settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ScanConfig {
+    /// Scan rule codes, code prefixes (`DD51`) or names to run instead of all of them.
+    pub select: Option<Vec<Spanned<String>>>,
+    /// Scan rules never to run.
+    #[serde(default)]
+    pub ignore: Vec<Spanned<String>>,
+    /// Severity overrides: scan rule code or name → severity.
+    #[serde(default)]
+    pub severity: BTreeMap<Spanned<String>, Spanned<Severity>>,
+    /// Maximum image age (`30d`, `12h`), as `--max-age`.
+    pub max_age: Option<Spanned<String>>,
+    /// Glob patterns of image paths not searched for secrets (`/usr/share/doc/**`).
+    #[serde(default)]
+    pub secret_allow_paths: Vec<Spanned<String>>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
     rules: RulesConfig,
+    #[serde(default)]
+    scan: ScanConfig,
 }
 
 /// An error in a configuration file, with its place.
@@ -106,6 +128,7 @@ impl Config {
                 path: Some(path.to_path_buf()),
                 source,
                 rules: file.rules,
+                scan: file.scan,
             }),
             Err(error) => {
                 let position = error.span().map(|span| position(&source, span.start));
@@ -144,6 +167,29 @@ impl Config {
             .chain(&rules.extend_select)
             .chain(&rules.ignore)
             .chain(rules.severity.keys());
+        self.check_selectors(selectors, is_known)
+    }
+
+    /// Like [`Config::validate_rule_selectors`], for the selectors of `[scan]`.
+    pub fn validate_scan_selectors(
+        &self,
+        is_known: impl Fn(&str) -> bool,
+    ) -> Result<(), ConfigError> {
+        let scan = &self.scan;
+        let selectors = scan
+            .select
+            .iter()
+            .flatten()
+            .chain(&scan.ignore)
+            .chain(scan.severity.keys());
+        self.check_selectors(selectors, is_known)
+    }
+
+    fn check_selectors<'a>(
+        &self,
+        selectors: impl Iterator<Item = &'a Spanned<String>>,
+        is_known: impl Fn(&str) -> bool,
+    ) -> Result<(), ConfigError> {
         for selector in selectors {
             if !is_known(selector.get_ref()) {
                 return Err(self.error_at(
@@ -190,6 +236,25 @@ mod tests {
         let (code, severity) = config.rules.severity.iter().next().unwrap();
         assert_eq!(code.get_ref(), "DD101");
         assert_eq!(*severity.get_ref(), Severity::Error);
+    }
+
+    #[test]
+    fn reads_the_scan_table() {
+        let config = parse(
+            "[scan]\nselect = [\"DD5\"]\nignore = [\"DD512\"]\nmax-age = \"30d\"\n\
+             secret-allow-paths = [\"/usr/share/doc/**\"]\n[scan.severity]\nDD511 = \"error\"\n",
+        )
+        .unwrap();
+        let scan = &config.scan;
+        assert_eq!(scan.select.as_ref().unwrap()[0].get_ref(), "DD5");
+        assert_eq!(scan.ignore[0].get_ref(), "DD512");
+        assert_eq!(scan.max_age.as_ref().unwrap().get_ref(), "30d");
+        assert_eq!(scan.secret_allow_paths[0].get_ref(), "/usr/share/doc/**");
+        let error = config
+            .validate_scan_selectors(|s| s == "DD5" || s == "DD511")
+            .unwrap_err();
+        assert_eq!(error.position, Some((3, 11)), "{error}");
+        assert!(parse("[scan]\nmaxage = \"1d\"\n").is_err());
     }
 
     #[test]

@@ -14,9 +14,16 @@
 //!   `Entrypoint`; history `created_by` (build ARGs used by RUN). Findings
 //!   carry the engine's redacted value and fingerprint, never the secret;
 //!   echoed instructions go through [`drydock_secrets::redact_text`].
-//! * Configuration (DD511–DD516): root user, missing HEALTHCHECK, port 22,
-//!   image age (`max_age`), setuid/setgid files, empty `/etc/shadow` passwords.
-//! * Bloat (DD521–DD522): bytes hidden by later layers, package caches.
+//! * Configuration (DD511–DD518): root user, missing HEALTHCHECK, port 22,
+//!   image age (`max_age`), setuid/setgid files, empty `/etc/shadow` passwords,
+//!   sensitive `VOLUME`s, UIDs/GIDs shared by several names.
+//! * Bloat (DD521–DD523): bytes hidden by later layers, package caches,
+//!   compilers and `-dev` packages (dpkg/apk database, else file paths).
+//! * Notices: the image at a glance (base, size, layers, user, age, findings
+//!   by severity, largest layers and files) and what was scanned or skipped,
+//!   and why (binary, empty, [`SecretAllowList`] pattern).
+//!
+//! [`ScanOptions::rules`] selects rules and overrides severities.
 //!
 //! Layers of an [`ImageSource`] are walked in parallel (rayon), one verified
 //! stream per layer. An engine image arrives as one export stream
@@ -25,8 +32,12 @@
 //! results go through the same merge and checks, so both paths report the
 //! same findings for the same image.
 
+mod accounts;
 mod rules;
+mod selection;
 mod time;
+mod tools;
+mod volumes;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
@@ -40,9 +51,11 @@ use drydock_image::{
     MergedTree, OpenOptions, WalkOptions, walk_layer_with,
 };
 use drydock_secrets::{Fingerprint, Match, ReaderOptions, Scanner, redact_text};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 pub use rules::RULES;
+pub use selection::{RuleSelection, SelectionLayer, is_known, selects};
 pub use time::{human_bytes, human_duration, parse_age, parse_rfc3339};
 
 use rules::*;
@@ -53,8 +66,22 @@ pub const MAX_SETUID_FINDINGS: usize = 50;
 pub const MAX_MATCHES_PER_FILE: usize = 20;
 /// DD521 fires for a layer hiding more than this many bytes.
 pub const WASTE_THRESHOLD: u64 = 1 << 20;
-/// `/etc/shadow` larger than this is not read.
-const MAX_SHADOW_BYTES: u64 = 1 << 20;
+/// Files read whole for the checks, with the largest size read.
+const CAPTURED: &[(&str, u64)] = &[
+    (SHADOW, 1 << 20),
+    (PASSWD, 1 << 20),
+    (GROUP, 1 << 20),
+    (DPKG_STATUS, 64 << 20),
+    (APK_INSTALLED[0], 64 << 20),
+    (APK_INSTALLED[1], 64 << 20),
+];
+const SHADOW: &str = "/etc/shadow";
+const PASSWD: &str = "/etc/passwd";
+const GROUP: &str = "/etc/group";
+const DPKG_STATUS: &str = "/var/lib/dpkg/status";
+const APK_INSTALLED: [&str; 2] = ["/lib/apk/db/installed", "/usr/lib/apk/db/installed"];
+/// How many layers and files the summary lists.
+const TOP: usize = 5;
 
 /// Called with the size of each file as the scan walks past it, from several threads at once
 /// (layers are walked in parallel): a progress bar's feed.
@@ -71,6 +98,53 @@ pub struct ScanOptions {
     pub now: Option<SystemTime>,
     /// Told about every file walked.
     pub progress: Option<Progress>,
+    /// Which rules report, at which severity.
+    pub rules: RuleSelection,
+    /// Files not searched for secrets (counted per pattern in the report).
+    pub secret_allow: SecretAllowList,
+}
+
+/// Glob patterns of image paths whose contents are not searched for secrets (`*` stays within
+/// one path component, `**` crosses them: `/usr/share/doc/**`). The report counts the files and
+/// bytes each pattern skipped.
+#[derive(Debug, Clone, Default)]
+pub struct SecretAllowList {
+    patterns: Vec<String>,
+    set: GlobSet,
+}
+
+impl SecretAllowList {
+    /// Compiles `patterns`; the error names the bad pattern.
+    pub fn new(patterns: &[String]) -> Result<Self, String> {
+        let mut builder = GlobSetBuilder::new();
+        for p in patterns {
+            let glob = GlobBuilder::new(p)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("bad secret allow-list pattern `{p}`: {e}"))?;
+            builder.add(glob);
+        }
+        let set = builder
+            .build()
+            .map_err(|e| format!("bad secret allow-list: {e}"))?;
+        Ok(Self {
+            patterns: patterns.to_vec(),
+            set,
+        })
+    }
+
+    /// The patterns, as given.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// The index of the first pattern `path` matches.
+    fn matching(&self, path: &str) -> Option<usize> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        self.set.matches(path).into_iter().min()
+    }
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -80,6 +154,8 @@ impl std::fmt::Debug for ScanOptions {
             .field("max_age", &self.max_age)
             .field("now", &self.now)
             .field("progress", &self.progress.is_some())
+            .field("rules", &self.rules)
+            .field("secret_allow", &self.secret_allow.patterns)
             .finish()
     }
 }
@@ -109,12 +185,27 @@ struct LayerScan {
     empty: u64,
     tar_bytes: u64,
     anomalies: u64,
-    shadow: Option<Vec<u8>>,
+    /// Files of [`CAPTURED`] this layer ships, whole.
+    captured: Vec<(&'static str, Vec<u8>)>,
+    /// Per allow-list pattern: files and bytes not searched for secrets.
+    allowed: Vec<(u64, u64)>,
+}
+
+impl LayerScan {
+    fn captured(&self, path: &str) -> Option<&[u8]> {
+        self.captured
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, b)| &b[..])
+    }
 }
 
 struct Visitor<'a> {
     out: LayerScan,
     progress: Option<&'a Progress>,
+    /// Search file contents for secrets (DD501 selected).
+    secrets: bool,
+    allow: &'a SecretAllowList,
 }
 
 impl LayerVisitor for Visitor<'_> {
@@ -132,17 +223,30 @@ impl LayerVisitor for Visitor<'_> {
             return Ok(());
         }
         let path = entry.meta.path.clone();
-        if path == "/etc/shadow" && size <= MAX_SHADOW_BYTES {
+        let allowed = self.allow.matching(&path);
+        let search = self.secrets && allowed.is_none();
+        if let Some(i) = allowed {
+            let counts = &mut self.out.allowed[i];
+            counts.0 += 1;
+            counts.1 += size;
+        }
+        let captured = CAPTURED.iter().find(|(p, max)| *p == path && size <= *max);
+        if let Some(&(name, _)) = captured {
             // Small and needed whole: read it, then scan the copy.
             let mut buf = Vec::with_capacity(size as usize);
             entry
                 .read_to_end(&mut buf)
                 .map_err(|e| Error::from_io(&path, e))?;
-            let report = Scanner::global()
-                .scan_reader(&buf[..])
-                .map_err(|e| Error::from_io(&path, e))?;
-            self.record(path, report);
-            self.out.shadow = Some(buf);
+            if search {
+                let report = Scanner::global()
+                    .scan_reader(&buf[..])
+                    .map_err(|e| Error::from_io(&path, e))?;
+                self.record(path, report);
+            }
+            self.out.captured.push((name, buf));
+            return Ok(());
+        }
+        if !search {
             return Ok(());
         }
         // Small files get a small buffer: the default is 1 MiB per call.
@@ -195,9 +299,12 @@ fn scan_layer(
     let mut visitor = Visitor {
         out: LayerScan {
             listing: LayerListing::new(index),
+            allowed: vec![(0, 0); opts.secret_allow.patterns.len()],
             ..LayerScan::default()
         },
         progress: opts.progress.as_ref(),
+        secrets: opts.rules.enabled(SECRET_IN_LAYER_FILE.0),
+        allow: &opts.secret_allow,
     };
     walk_layer_with(tar, &mut visitor, &walk_opts)?;
     Ok(visitor.out)
@@ -275,9 +382,20 @@ fn report(
     s.history_secrets(&config_fps);
     s.config_checks(opts);
     s.tree_checks(layers, &tree);
+    s.accounts(layers, &tree);
     s.bloat(&tree);
+    s.build_tools(layers, &tree);
 
-    let mut notices = vec![summary(image, layers, opts)];
+    // Selection: drop what is not selected, apply severity overrides.
+    s.findings.retain(|f| opts.rules.enabled(&f.code));
+    for f in &mut s.findings {
+        if let Some(severity) = opts.rules.severity(&f.code) {
+            f.severity = severity;
+        }
+    }
+
+    let mut notices = vec![summary(image, layers, &s.findings, opts)];
+    notices.extend(largest(image, layers, &tree));
     let (scanned, bytes, skipped, empty, anomalies) =
         layers.iter().fold((0, 0, 0, 0, 0), |a, l| {
             (
@@ -288,14 +406,40 @@ fn report(
                 a.4 + l.anomalies,
             )
         });
-    notices.push(format!(
-        "secrets: scanned {} ({}) in {}; skipped {} and {}",
-        plural(scanned, "file"),
-        human_bytes(bytes),
-        plural(layers.len() as u64, "layer"),
-        plural(skipped, "binary file"),
-        plural(empty, "empty file"),
-    ));
+    if opts.rules.enabled(SECRET_IN_LAYER_FILE.0) {
+        notices.push(format!(
+            "secrets: scanned {} ({}) in {}; skipped {} and {}",
+            plural(scanned, "file"),
+            human_bytes(bytes),
+            plural(layers.len() as u64, "layer"),
+            plural(skipped, "binary file"),
+            plural(empty, "empty file"),
+        ));
+        for (i, pattern) in opts.secret_allow.patterns.iter().enumerate() {
+            let (files, bytes) = layers.iter().fold((0, 0), |a, l| {
+                let c = l.allowed.get(i).copied().unwrap_or_default();
+                (a.0 + c.0, a.1 + c.1)
+            });
+            notices.push(format!(
+                "secrets: skipped {} ({}) matching the allow-list pattern `{pattern}`",
+                plural(files, "file"),
+                human_bytes(bytes)
+            ));
+        }
+    } else {
+        notices.push(format!(
+            "secrets: files not searched ({} is not selected)",
+            SECRET_IN_LAYER_FILE.0
+        ));
+    }
+    let disabled: Vec<String> = opts
+        .rules
+        .disabled()
+        .map(|r| format!("{} {}", r.code, r.name))
+        .collect();
+    if !disabled.is_empty() {
+        notices.push(format!("rules not selected: {}", disabled.join(", ")));
+    }
     if anomalies > 0 {
         notices.push(format!(
             "{anomalies} suspicious tar entries (absolute paths, `..`, duplicates, …) were normalised"
@@ -308,7 +452,7 @@ fn report(
         target_kind: TargetKind::Image,
         targets: vec![image.source.clone()],
         findings: s.findings,
-        rules: RULES.to_vec(),
+        rules: opts.rules.rule_infos(),
         notices,
         ..Report::default()
     };
@@ -316,16 +460,23 @@ fn report(
     Ok(report)
 }
 
-/// `image: … (linux/amd64), 3 layers, 80.1 MiB, user: root (implicit), created … (12d 3h ago)`.
-fn summary(image: &Image, layers: &[LayerScan], opts: &ScanOptions) -> String {
+/// The image at a glance: `image: SOURCE (ref), linux/amd64, base: …, 3 layers, 80.1 MiB
+/// uncompressed, user: …, created … (12d 3h ago); findings: 1 error, 2 warnings, 0 info`.
+fn summary(
+    image: &Image,
+    layers: &[LayerScan],
+    findings: &[Finding],
+    opts: &ScanOptions,
+) -> String {
     let size: u64 = layers.iter().map(|l| l.tar_bytes).sum();
     let mut s = format!("image: {}", image.source);
     if let Some(r) = &image.reference {
         s.push_str(&format!(" ({r})"));
     }
     s.push_str(&format!(
-        ", {}, {}, {} uncompressed",
+        ", {}, base: {}, {}, {} uncompressed",
         image.platform(),
+        base(image),
         plural(layers.len() as u64, "layer"),
         human_bytes(size)
     ));
@@ -351,7 +502,97 @@ fn summary(image: &Image, layers: &[LayerScan], opts: &ScanOptions) -> String {
         }
         None => s.push_str(", creation time unknown"),
     }
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count() as u64;
+    s.push_str(&format!(
+        "; findings: {}, {}, {} info",
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+        count(Severity::Info) + count(Severity::Style)
+    ));
     s
+}
+
+/// The base image: the `org.opencontainers.image.base.name` label (with `base.digest`), else
+/// the layers below the history's last `CMD`/`ENTRYPOINT` that later steps build upon (a base
+/// image ends with one), else unknown.
+fn base(image: &Image) -> String {
+    let labels = image.config.config.as_ref().map(|c| &c.labels);
+    let label = |key: &str| labels.and_then(|l| l.get(key)).filter(|v| !v.is_empty());
+    if let Some(name) = label("org.opencontainers.image.base.name") {
+        return match label("org.opencontainers.image.base.digest") {
+            Some(digest) if !name.contains('@') => format!("{name}@{digest}"),
+            _ => name.clone(),
+        };
+    }
+    let history = &image.config.history;
+    let is_run_setting = |created_by: &str| {
+        let step = created_by
+            .trim_start_matches("/bin/sh -c #(nop)")
+            .trim_start();
+        step.starts_with("CMD ") || step.starts_with("ENTRYPOINT ")
+    };
+    let end = history.iter().enumerate().rev().find(|(i, h)| {
+        h.empty_layer
+            && is_run_setting(h.created_by.as_deref().unwrap_or(""))
+            && history[i + 1..].iter().any(|later| !later.empty_layer)
+    });
+    match end {
+        Some((i, h)) => {
+            let layers = history[..i].iter().filter(|h| !h.empty_layer).count() as u64;
+            format!(
+                "{} (up to `{}` in the history)",
+                plural(layers, "layer"),
+                one_line(h.created_by.as_deref().unwrap_or(""), 40)
+            )
+        }
+        None => "not recorded (no base label or history)".to_owned(),
+    }
+}
+
+/// `largest layers: …` and `largest files: …` (in the final filesystem), [`TOP`] of each.
+fn largest(image: &Image, layers: &[LayerScan], tree: &MergedTree) -> Vec<String> {
+    let mut by_size: Vec<(usize, u64)> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i, l.tar_bytes))
+        .collect();
+    by_size.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let shown: Vec<String> = by_size
+        .iter()
+        .take(TOP)
+        .map(|&(i, bytes)| {
+            let step = image
+                .layers
+                .get(i)
+                .and_then(|l| l.created_by())
+                .map(|c| format!(" `{}`", one_line(&redact_text(c), 60)))
+                .unwrap_or_default();
+            format!("{i} ({}{step})", human_bytes(bytes))
+        })
+        .collect();
+    let mut notices = vec![format!("largest layers: {}", shown.join(", "))];
+    // The TOP largest files present at the end, largest first, then by path.
+    let mut files: Vec<(u64, &str, usize)> = Vec::with_capacity(TOP + 1);
+    for (path, versions) in tree.iter() {
+        let Some(v) = versions.last() else { continue };
+        if v.fate != Fate::Present || v.kind != EntryKind::File {
+            continue;
+        }
+        if files.len() == TOP && files[TOP - 1].0 >= v.size {
+            continue;
+        }
+        files.push((v.size, path, v.layer));
+        files.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        files.truncate(TOP);
+    }
+    if !files.is_empty() {
+        let shown: Vec<String> = files
+            .iter()
+            .map(|(size, path, layer)| format!("{path} ({}, layer {layer})", human_bytes(*size)))
+            .collect();
+        notices.push(format!("largest files: {}", shown.join(", ")));
+    }
+    notices
 }
 
 fn age_secs(created: &str, opts: &ScanOptions) -> Option<i64> {
@@ -581,6 +822,22 @@ impl Scan<'_> {
                 );
             }
         }
+        // DD517
+        for path in c.volumes.keys() {
+            if let Some(why) = volumes::sensitive_volume(path) {
+                self.push(
+                    SENSITIVE_VOLUME,
+                    Severity::Warning,
+                    format!("VOLUME {path} covers {why}"),
+                    config_loc(format!("config.Volumes[{path:?}]")),
+                )
+                .help = Some(
+                    "declare volumes only for application data (e.g. `/var/lib/app`); pass \
+                     credentials as run-time secrets"
+                        .into(),
+                );
+            }
+        }
         // DD514
         if let Some(max) = opts.max_age {
             match self.image.config.created.as_deref() {
@@ -632,8 +889,8 @@ impl Scan<'_> {
             ));
         }
         // DD516
-        if let Some(v) = tree.present("/etc/shadow") {
-            match layers.get(v.layer).and_then(|l| l.shadow.as_deref()) {
+        if let Some(v) = tree.present(SHADOW) {
+            match layers.get(v.layer).and_then(|l| l.captured(SHADOW)) {
                 Some(text) => {
                     for line in String::from_utf8_lossy(text).lines() {
                         let mut fields = line.split(':');
@@ -652,6 +909,157 @@ impl Scan<'_> {
                     .push("/etc/shadow not checked: too large or not a regular file".into()),
                 None => {}
             }
+        }
+    }
+
+    /// DD518: ids shared by several names in the final `/etc/passwd` and `/etc/group`.
+    fn accounts(&mut self, layers: &[LayerScan], tree: &MergedTree) {
+        for (file, what) in [(PASSWD, "UID"), (GROUP, "GID")] {
+            let Some(v) = tree.present(file) else {
+                continue;
+            };
+            let Some(text) = layers.get(v.layer).and_then(|l| l.captured(file)) else {
+                if v.kind == EntryKind::File && v.size > 0 {
+                    self.notices.push(format!(
+                        "{file} not checked: too large or not a regular file"
+                    ));
+                }
+                continue;
+            };
+            let text = String::from_utf8_lossy(text);
+            for (id, names) in accounts::duplicate_ids(&text) {
+                let loc = self.image_loc(v.layer, Some(file));
+                let names = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>();
+                let root = if id == 0 { " (root)" } else { "" };
+                self.push(
+                    DUPLICATE_ID,
+                    Severity::Warning,
+                    format!(
+                        "{what} {id}{root} is shared by {} in {file}",
+                        names.join(", ")
+                    ),
+                    loc,
+                )
+                .help = Some(format!(
+                    "give every name its own {what} (`useradd`/`groupadd` pick a free one) and \
+                     remove the extra entries"
+                ));
+            }
+        }
+    }
+
+    /// DD523: compilers, build tools and `-dev` packages in the final image, by the layer that
+    /// installed them: from the dpkg/apk database when the image has one, and by path for
+    /// compilers outside the package manager's directories (or anywhere, without a database).
+    fn build_tools(&mut self, layers: &[LayerScan], tree: &MergedTree) {
+        // layer -> (kind, name)
+        let mut found: BTreeMap<usize, Vec<(tools::ToolKind, String)>> = BTreeMap::new();
+        let mut have_db = false;
+        for (db, parse) in [
+            (DPKG_STATUS, drydock_packages::parse_dpkg_status as Parser),
+            (APK_INSTALLED[0], drydock_packages::parse_apk_installed),
+            (APK_INSTALLED[1], drydock_packages::parse_apk_installed),
+        ] {
+            let Some(present) = tree.present(db) else {
+                continue;
+            };
+            have_db = true;
+            // Replay the database's versions up to the final one: a package belongs to the
+            // first layer from which its version stays the same.
+            let mut since: BTreeMap<String, (String, usize)> = BTreeMap::new();
+            for layer in layers.iter().take(present.layer + 1) {
+                let Some(bytes) = layer.captured(db) else {
+                    continue;
+                };
+                let n = layer.listing.layer;
+                let packages = match parse(db, bytes) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.notices
+                            .push(format!("build tools: layer {n}'s {db} not read: {e}"));
+                        since.clear();
+                        continue;
+                    }
+                };
+                let mut next = BTreeMap::new();
+                for p in packages {
+                    if tools::package_kind(&p.name).is_none() {
+                        continue;
+                    }
+                    let layer = match since.get(&p.name) {
+                        Some((version, l)) if *version == p.version => *l,
+                        _ => n,
+                    };
+                    next.insert(p.name, (p.version, layer));
+                }
+                since = next;
+            }
+            if layers[present.layer].captured(db).is_none() {
+                self.notices
+                    .push(format!("build tools: {db} not read (too large)"));
+            }
+            for (name, (_, layer)) in since {
+                let kind = tools::package_kind(&name).expect("kept only tools");
+                found.entry(layer).or_default().push((kind, name));
+            }
+        }
+        for (path, versions) in tree.iter() {
+            let Some(v) = versions.last().filter(|v| v.fate == Fate::Present) else {
+                continue;
+            };
+            if v.kind == EntryKind::Dir || !tools::is_compiler_file(path) {
+                continue;
+            }
+            if have_db && tools::in_package_dirs(path) {
+                continue;
+            }
+            found
+                .entry(v.layer)
+                .or_default()
+                .push((tools::ToolKind::Compiler, path.to_owned()));
+        }
+        for (layer, mut items) in found {
+            items.sort();
+            let mut parts = Vec::new();
+            for kind in [
+                tools::ToolKind::Compiler,
+                tools::ToolKind::BuildTool,
+                tools::ToolKind::DevPackage,
+            ] {
+                let names: Vec<&str> = items
+                    .iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, n)| n.as_str())
+                    .collect();
+                if names.is_empty() {
+                    continue;
+                }
+                let mut list = names
+                    .iter()
+                    .take(10)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if names.len() > 10 {
+                    list.push_str(&format!(" and {} more", names.len() - 10));
+                }
+                parts.push(format!("{} {list}", kind.noun()));
+            }
+            let loc = self.image_loc(layer, None);
+            self.push(
+                BUILD_TOOLS,
+                Severity::Warning,
+                format!(
+                    "layer {layer} ships build tools in the final image: {}",
+                    parts.join("; ")
+                ),
+                loc,
+            )
+            .help = Some(
+                "build in a separate stage and COPY only the result into a runtime image, or \
+                 purge the build packages in the same RUN that uses them"
+                    .into(),
+            );
         }
     }
 
@@ -726,6 +1134,9 @@ fn cache_help(category: &str) -> &'static str {
         "use `apk add --no-cache`"
     }
 }
+
+/// A package database parser of `drydock-packages`.
+type Parser = fn(&str, &[u8]) -> drydock_packages::Result<Vec<drydock_packages::Package>>;
 
 /// Judges `name=value`; `Some(message)` (redacted) when the value is a secret.
 fn assignment(name: &str, value: &str, fps: &mut HashSet<Fingerprint>) -> Option<String> {

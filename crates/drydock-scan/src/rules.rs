@@ -30,8 +30,11 @@ pub const SSH_PORT: (&str, &str) = ("DD513", "ssh-port-exposed");
 pub const TOO_OLD: (&str, &str) = ("DD514", "image-too-old");
 pub const SETUID_FILE: (&str, &str) = ("DD515", "setuid-file");
 pub const SHADOW_EMPTY: (&str, &str) = ("DD516", "shadow-empty-password");
+pub const SENSITIVE_VOLUME: (&str, &str) = ("DD517", "sensitive-volume");
+pub const DUPLICATE_ID: (&str, &str) = ("DD518", "duplicate-user-or-group-id");
 pub const WASTED_BYTES: (&str, &str) = ("DD521", "wasted-bytes");
 pub const PACKAGE_CACHE: (&str, &str) = ("DD522", "package-cache-shipped");
+pub const BUILD_TOOLS: (&str, &str) = ("DD523", "build-tools-shipped");
 
 /// Every rule `drydock scan` can report, in code order.
 pub static RULES: &[RuleInfo] = &[
@@ -261,6 +264,68 @@ Lock the account instead (`passwd -l app` or `usermod -L app`).
 "#,
     ),
     rule(
+        SENSITIVE_VOLUME.0,
+        SENSITIVE_VOLUME.1,
+        Severity::Warning,
+        "A VOLUME covers a sensitive path: /, /etc, /root, a credentials directory, the engine socket",
+        r#"## What it does
+Reports a `VOLUME` in the image configuration that covers a sensitive place: the root
+directory, `/etc`, `/root`, system directories (`/usr`, `/lib`, `/home`…), kernel and boot
+directories (`/proc`, `/sys`, `/dev`, `/boot`), a credentials directory (`.ssh`, `.gnupg`, `.aws`,
+`.docker`, `.kube`), a container engine's socket (`docker.sock`, `containerd.sock`) or state
+(`/var/lib/docker`).
+
+## Why is this bad?
+A volume outlives the container and is copied from the image only once: the next image's fixes
+to files under it never reach containers that reuse the volume (Compose keeps anonymous volumes
+across re-creation), while whatever a compromised process wrote there (an `authorized_keys`
+entry, a changed `/etc/passwd`) persists. A volume for the engine's socket announces that the
+container expects it mounted, which makes the container root on the host.
+
+## Example
+```dockerfile
+VOLUME /root/.ssh
+```
+
+Use instead:
+```dockerfile
+VOLUME /var/lib/app/data
+```
+
+## How to fix
+Declare volumes only for application data directories. Pass credentials as secrets at run time,
+and do not give containers the engine's socket.
+"#,
+    ),
+    rule(
+        DUPLICATE_ID.0,
+        DUPLICATE_ID.1,
+        Severity::Warning,
+        "Two users in /etc/passwd share a UID, or two groups in /etc/group share a GID",
+        r#"## What it does
+Reports a UID used by more than one user name in `/etc/passwd`, and a GID used by more than one
+group name in `/etc/group`, in the image's final filesystem.
+
+## Why is this bad?
+The kernel knows only the number: every name sharing it has the same rights and owns the same
+files. A second name for UID 0 is a hidden root account; a shared application UID breaks the
+separation the accounts were made for, and audit logs cannot tell the users apart.
+
+## Example
+```dockerfile
+RUN echo 'toor:x:0:0:root:/root:/bin/sh' >> /etc/passwd
+```
+
+Use instead:
+```dockerfile
+RUN useradd --system --uid 10001 app
+```
+
+## How to fix
+Create users with `useradd`/`adduser` (which pick a free id), and remove the duplicate entries.
+"#,
+    ),
+    rule(
         WASTED_BYTES.0,
         WASTED_BYTES.1,
         Severity::Info,
@@ -313,6 +378,52 @@ RUN --mount=type=cache,target=/var/cache/apt --mount=type=cache,target=/var/lib/
 
 ## How to fix
 Use a BuildKit cache mount for the cache directory, or remove it in the same `RUN`.
+"#,
+    ),
+    rule(
+        BUILD_TOOLS.0,
+        BUILD_TOOLS.1,
+        Severity::Warning,
+        "Compilers, build tools or -dev packages ship in the final image",
+        r#"## What it does
+Reports compilers and language toolchains (gcc, g++, clang, rustc, cargo, go, javac), build tools
+(`build-essential`, `build-base`, make, cmake, autotools, pkg-config) and development packages
+(`*-dev`, `*-devel`) that the final image ships, by the layer that installed them. Packages come
+from the dpkg or apk database; compiler executables outside the package manager's directories
+(`/usr/local/go/bin/go`, `~/.cargo/bin/rustc`) and, in images without a package database, any
+`…/bin/gcc`, `cc`, `clang`, `rustc`, `go` are found by their paths.
+
+## Why is this bad?
+Build tools are needed to build, not to run: they add hundreds of megabytes, more packages to
+patch, and give an attacker inside the container a compiler.
+
+## Example
+```dockerfile
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y build-essential python3-dev
+COPY . /app
+RUN pip install /app
+CMD ["app"]
+```
+
+Use instead:
+```dockerfile
+FROM debian:bookworm AS build
+RUN apt-get update && apt-get install -y build-essential python3-dev python3-venv
+COPY . /src
+RUN python3 -m venv /venv && /venv/bin/pip install /src
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends python3 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /venv /venv
+CMD ["/venv/bin/app"]
+```
+
+## How to fix
+Build in a separate stage and copy only the result into a runtime image, or remove the build
+packages in the same `RUN` that uses them (`apt-get purge --auto-remove`). Ignore the rule for
+images that are meant to build things (CI and development images).
 "#,
     ),
 ];

@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use drydock_findings::{Finding, Location, Report, Severity};
-use drydock_scan::{ScanOptions, scan};
+use drydock_scan::{RuleSelection, ScanOptions, SecretAllowList, SelectionLayer, scan};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -606,4 +606,290 @@ fn clean_image_has_only_the_summary() {
 fn missing_image_is_an_error() {
     let e = scan("docker-archive:/nonexistent/x.tar", &ScanOptions::default()).unwrap_err();
     assert!(e.to_string().contains("/nonexistent/x.tar"), "{e}");
+}
+
+#[test]
+fn sensitive_volumes_are_reported() {
+    let mut spec = Spec::new(vec![LayerTar::new().file("a", b"x").finish()]);
+    spec.config["Volumes"] = json!({"/root/.ssh": {}, "/var/run/docker.sock": {}, "/data": {}});
+    let report = spec.scan();
+    let volumes: Vec<(&str, &str)> = by_code(&report, "DD517")
+        .iter()
+        .map(|f| (config_field(f), f.message.as_str()))
+        .collect();
+    assert_eq!(volumes.len(), 2, "{volumes:#?}");
+    assert_eq!(volumes[0].0, "config.Volumes[\"/root/.ssh\"]");
+    assert!(
+        volumes[0].1.contains("credentials directory"),
+        "{volumes:?}"
+    );
+    assert!(volumes[1].1.contains("socket"), "{volumes:?}");
+}
+
+#[test]
+fn duplicate_uids_and_gids_in_the_final_files() {
+    let passwd = b"root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n";
+    let group = b"root:x:0:\nwheel:x:10:\nstaff:x:10:\n";
+    let l0 = LayerTar::new()
+        .dir("etc")
+        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n")
+        .file("etc/group", group)
+        .finish();
+    let l1 = LayerTar::new().file("etc/passwd", passwd).finish();
+    let report = Spec::new(vec![l0, l1]).scan();
+    let dups: Vec<(usize, &str, &str)> = by_code(&report, "DD518")
+        .iter()
+        .map(|f| {
+            let l = image_loc(f);
+            (l.layer, l.path.as_deref().unwrap(), f.message.as_str())
+        })
+        .collect();
+    assert_eq!(dups.len(), 2, "{dups:#?}");
+    assert!(dups.contains(&(
+        0,
+        "/etc/group",
+        "GID 10 is shared by `wheel`, `staff` in /etc/group"
+    )));
+    assert!(dups.contains(&(
+        1,
+        "/etc/passwd",
+        "UID 0 (root) is shared by `root`, `toor` in /etc/passwd"
+    )));
+    // Fixed by a later layer: nothing.
+    let l2 = LayerTar::new()
+        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n")
+        .file("etc/group", b"root:x:0:\n")
+        .finish();
+    let l0 = LayerTar::new()
+        .dir("etc")
+        .file("etc/passwd", passwd)
+        .finish();
+    assert!(by_code(&Spec::new(vec![l0, l2]).scan(), "DD518").is_empty());
+}
+
+fn dpkg_status(packages: &[(&str, &str)]) -> Vec<u8> {
+    packages
+        .iter()
+        .map(|(name, version)| {
+            format!(
+                "Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n\n"
+            )
+        })
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn build_tools_by_the_layer_that_installed_them() {
+    let l0 = LayerTar::new()
+        .dir("var/lib/dpkg")
+        .file(
+            "var/lib/dpkg/status",
+            &dpkg_status(&[
+                ("libc6", "2.36-9"),
+                ("gcc-12", "12.2.0-14"),
+                ("libgcc-s1", "12.2.0-14"),
+            ]),
+        )
+        .finish();
+    let l1 = LayerTar::new()
+        .file(
+            "var/lib/dpkg/status",
+            &dpkg_status(&[
+                ("libc6", "2.36-9"),
+                ("gcc-12", "12.2.0-14"),
+                ("libgcc-s1", "12.2.0-14"),
+                ("build-essential", "12.9"),
+                ("libc6-dev", "2.36-9"),
+            ]),
+        )
+        .dir("usr/bin")
+        .file_mode("usr/bin/gcc-12", b"\x7fELF", 0o755)
+        .dir("usr/local/go/bin")
+        .file_mode("usr/local/go/bin/go", b"\x7fELF", 0o755)
+        .finish();
+    let report = Spec::new(vec![l0, l1]).scan();
+    let tools: Vec<(usize, &str)> = by_code(&report, "DD523")
+        .iter()
+        .map(|f| (image_loc(f).layer, f.message.as_str()))
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            (
+                0,
+                "layer 0 ships build tools in the final image: compilers gcc-12"
+            ),
+            (
+                1,
+                "layer 1 ships build tools in the final image: compilers /usr/local/go/bin/go; \
+                 build tools build-essential; development packages libc6-dev"
+            ),
+        ]
+    );
+    // Purged in a later layer: nothing.
+    let l2 = LayerTar::new()
+        .file("var/lib/dpkg/status", &dpkg_status(&[("libc6", "2.36-9")]))
+        .finish();
+    let l1 = LayerTar::new()
+        .dir("var/lib/dpkg")
+        .file(
+            "var/lib/dpkg/status",
+            &dpkg_status(&[("gcc-12", "12.2.0-14")]),
+        )
+        .finish();
+    assert!(by_code(&Spec::new(vec![l1, l2]).scan(), "DD523").is_empty());
+    // No package database: by path, anywhere.
+    let l0 = LayerTar::new()
+        .dir("usr/bin")
+        .file_mode("usr/bin/gcc", b"\x7fELF", 0o755)
+        .file_mode("usr/bin/ls", b"\x7fELF", 0o755)
+        .finish();
+    let report = Spec::new(vec![l0]).scan();
+    let tools = by_code(&report, "DD523");
+    assert_eq!(tools.len(), 1);
+    assert!(
+        tools[0].message.ends_with("compilers /usr/bin/gcc"),
+        "{}",
+        tools[0].message
+    );
+}
+
+#[test]
+fn summary_names_base_sizes_and_counts() {
+    let l0 = LayerTar::new()
+        .file("big", &[b'b'; 5000])
+        .file("small", b"s")
+        .finish();
+    let l1 = LayerTar::new().file("mid", &[b'm'; 3000]).finish();
+    let mut spec = Spec::new(vec![l0, l1]);
+    spec.config["User"] = Value::Null;
+    spec.config["Labels"] = json!({
+        "org.opencontainers.image.base.name": "registry.example.test/debian:12",
+        "org.opencontainers.image.base.digest": "sha256:abc",
+    });
+    let report = spec.scan();
+    let n = &report.notices;
+    assert!(
+        n[0].contains("base: registry.example.test/debian:12@sha256:abc, 2 layers,"),
+        "{}",
+        n[0]
+    );
+    assert!(
+        n[0].ends_with("; findings: 0 errors, 1 warning, 0 info"),
+        "{}",
+        n[0]
+    );
+    assert!(
+        n[1].starts_with("largest layers: 0 (") && n[1].contains("), 1 ("),
+        "{}",
+        n[1]
+    );
+    assert_eq!(
+        n[2],
+        "largest files: /big (4.9 KiB, layer 0), /mid (2.9 KiB, layer 1), /small (1 B, layer 0)"
+    );
+    // Without the label: the layers below the history's last CMD that later steps build on.
+    let mut spec = Spec::new(vec![
+        LayerTar::new().file("a", b"x").finish(),
+        LayerTar::new().file("b", b"y").finish(),
+    ]);
+    spec.history = vec![
+        ("/bin/sh -c #(nop) ADD file:1 in / ".into(), false),
+        ("/bin/sh -c #(nop)  CMD [\"bash\"]".into(), true),
+        ("RUN /bin/sh -c echo b".into(), false),
+        ("CMD [\"app\"]".into(), true),
+    ];
+    let report = spec.scan();
+    assert!(
+        report.notices[0]
+            .contains("base: 1 layer (up to `/bin/sh -c #(nop)  CMD [\"bash\"]` in the history)"),
+        "{}",
+        report.notices[0]
+    );
+}
+
+#[test]
+fn rule_selection_and_severity_overrides() {
+    let mut spec = Spec::new(vec![LayerTar::new().file("a", b"x").finish()]);
+    spec.config["User"] = Value::Null;
+    spec.config["Healthcheck"] = Value::Null;
+    let all = spec.scan();
+    assert!(!by_code(&all, "DD511").is_empty() && !by_code(&all, "DD512").is_empty());
+    let rules = RuleSelection::resolve(&[SelectionLayer {
+        ignore: vec!["missing-healthcheck"],
+        severity: [("DD511", Severity::Error)].into_iter().collect(),
+        ..SelectionLayer::default()
+    }]);
+    let report = spec.scan_with(&ScanOptions {
+        rules,
+        ..ScanOptions::default()
+    });
+    assert!(by_code(&report, "DD512").is_empty());
+    assert_eq!(by_code(&report, "DD511")[0].severity, Severity::Error);
+    assert!(report.rules.iter().all(|r| r.code != "DD512"));
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n == "rules not selected: DD512 missing-healthcheck"),
+        "{:?}",
+        report.notices
+    );
+}
+
+#[test]
+fn secret_allow_list_skips_and_counts() {
+    let token = github_token();
+    let l0 = LayerTar::new()
+        .dir("usr/share/doc/x")
+        .file(
+            "usr/share/doc/x/README",
+            format!("token = {token}\n").as_bytes(),
+        )
+        .file("usr/share/doc/x/NOTES", b"nothing here\n")
+        .file("app/config", format!("token = {token}\n").as_bytes())
+        .finish();
+    let spec = Spec::new(vec![l0]);
+    assert_eq!(by_code(&spec.scan(), "DD501").len(), 2);
+    let allow =
+        SecretAllowList::new(&["/usr/share/doc/**".to_owned(), "/opt/*".to_owned()]).unwrap();
+    let report = spec.scan_with(&ScanOptions {
+        secret_allow: allow,
+        ..ScanOptions::default()
+    });
+    let found = by_code(&report, "DD501");
+    assert_eq!(found.len(), 1);
+    assert_eq!(image_loc(found[0]).path.as_deref(), Some("/app/config"));
+    let notices = &report.notices;
+    assert!(
+        notices.contains(
+            &"secrets: skipped 2 files (62 B) matching the allow-list pattern `/usr/share/doc/**`"
+                .to_owned()
+        ),
+        "{notices:?}"
+    );
+    assert!(
+        notices.contains(
+            &"secrets: skipped 0 files (0 B) matching the allow-list pattern `/opt/*`".to_owned()
+        ),
+        "{notices:?}"
+    );
+    assert!(SecretAllowList::new(&["/a/[".to_owned()]).is_err());
+    // DD501 not selected: files are not searched at all, and the report says so.
+    let rules = RuleSelection::resolve(&[SelectionLayer {
+        ignore: vec!["DD501"],
+        ..SelectionLayer::default()
+    }]);
+    let report = spec.scan_with(&ScanOptions {
+        rules,
+        ..ScanOptions::default()
+    });
+    assert!(by_code(&report, "DD501").is_empty());
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n == "secrets: files not searched (DD501 is not selected)")
+    );
 }

@@ -257,6 +257,10 @@ fn npm_and_pypi() {
         "npmrc-auth-token",
     );
     assert_clean("//npm.example.test/:_authToken=${NPM_TOKEN}");
+    assert_finds(&format!("  _auth = {legacy}"), "npmrc-auth-token");
+    // Code that merely names an `…_auth` variable is not an .npmrc line.
+    assert_clean("        proxy_auth = base64.b64encode(proxy_passwd.encode())");
+    assert_clean("self.add_password = self.passwd.add_password");
     let pypi = cat(&["pypi-", "AgEIcHlwaS5vcmc", &alnum(70, 29)]);
     assert_finds(&format!("password = {pypi}"), "pypi-upload-token");
     assert_clean("pypi-AgEIcHlwaS5vcmc");

@@ -191,9 +191,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
     pub platform: String,
     /// Warn (DD514) when the image is older than this: a number and a unit s, m, h, d or w
-    /// (`30d`, `12h`). Off by default.
+    /// (`30d`, `12h`). Off by default [or `max-age` of `[scan]` in drydock.toml].
     #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
     pub max_age: Option<std::time::Duration>,
+    /// Report only these scan rules (codes, code prefixes such as `DD50`, or names),
+    /// comma-separated; replaces the selection of `[scan]` in drydock.toml.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Never report these scan rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, Args)]

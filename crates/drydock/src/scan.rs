@@ -6,19 +6,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use drydock_config::Config;
 use drydock_findings::Severity;
-use drydock_scan::ScanOptions;
+use drydock_scan::{RuleSelection, ScanOptions, SecretAllowList, SelectionLayer, is_known};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::output::Output;
 
 pub fn run(args: ScanArgs, global: &GlobalArgs, output: &Output) -> anyhow::Result<ExitCode> {
-    let mut options = ScanOptions {
-        max_age: args.max_age,
-        ..ScanOptions::default()
-    };
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let config = Config::discover(global.config.as_deref(), &cwd)?;
+    let mut options = settings(&config, &args)?;
     options.open.platform = args.platform.parse()?;
     let bar = (!global.quiet && std::io::stderr().is_terminal()).then(|| progress_bar(&args.image));
     if let Some(bar) = &bar {
@@ -33,6 +33,59 @@ pub fn run(args: ScanArgs, global: &GlobalArgs, output: &Output) -> anyhow::Resu
     let report = result.with_context(|| format!("cannot scan {}", args.image))?;
     tracing::info!("scanned in {:.2?}", started.elapsed());
     output.report(&report, Some(Severity::Warning))
+}
+
+/// Scan options from `[scan]` of drydock.toml, overridden by the command line.
+fn settings(config: &Config, args: &ScanArgs) -> anyhow::Result<ScanOptions> {
+    if let Some(path) = &config.path {
+        tracing::info!("configuration: {}", path.display());
+    }
+    config.validate_scan_selectors(is_known)?;
+    for (flag, selectors) in [("--select", &args.select), ("--ignore", &args.ignore)] {
+        if let Some(unknown) = selectors.iter().find(|s| !is_known(s)) {
+            bail!("unknown scan rule `{unknown}` in {flag} (see `drydock rules` for the list)");
+        }
+    }
+    let scan = &config.scan;
+    let from_config = SelectionLayer {
+        select: scan
+            .select
+            .as_ref()
+            .map(|s| s.iter().map(|s| s.get_ref().as_str()).collect()),
+        ignore: scan.ignore.iter().map(|s| s.get_ref().as_str()).collect(),
+        severity: scan
+            .severity
+            .iter()
+            .map(|(k, v)| (k.get_ref().as_str(), *v.get_ref()))
+            .collect(),
+    };
+    let from_flags = SelectionLayer {
+        select: (!args.select.is_empty()).then(|| args.select.iter().map(String::as_str).collect()),
+        ignore: args.ignore.iter().map(String::as_str).collect(),
+        ..SelectionLayer::default()
+    };
+    let max_age = match (&args.max_age, &scan.max_age) {
+        (Some(age), _) => Some(*age),
+        (None, Some(text)) => Some(
+            drydock_scan::parse_age(text.get_ref()).map_err(|e| config.error_at(text.span(), e))?,
+        ),
+        (None, None) => None,
+    };
+    for pattern in &scan.secret_allow_paths {
+        SecretAllowList::new(std::slice::from_ref(pattern.get_ref()))
+            .map_err(|e| config.error_at(pattern.span(), e))?;
+    }
+    let patterns: Vec<String> = scan
+        .secret_allow_paths
+        .iter()
+        .map(|p| p.get_ref().clone())
+        .collect();
+    Ok(ScanOptions {
+        max_age,
+        rules: RuleSelection::resolve(&[from_config, from_flags]),
+        secret_allow: SecretAllowList::new(&patterns).map_err(anyhow::Error::msg)?,
+        ..ScanOptions::default()
+    })
 }
 
 /// A spinner with the bytes walked so far, on stderr, shown only once a scan has taken more than

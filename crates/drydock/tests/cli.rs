@@ -287,3 +287,41 @@ fn rule_docs_are_printed() {
         .stdout(predicate::str::contains("## How to fix"));
     drydock(dir.path()).args(["rule", "ZZ1"]).assert().code(2);
 }
+
+#[test]
+fn scan_config_errors_point_at_their_place() {
+    let dir = workdir();
+    for (toml, expected) in [
+        (
+            "[scan]\nignore = [\"DD512\", \"DD101\"]\n",
+            "drydock.toml:2:20: unknown rule `DD101`",
+        ),
+        (
+            "[scan]\nmax-age = \"30 days\"\n",
+            "drydock.toml:2:11: invalid age `30 days`",
+        ),
+        (
+            "[scan]\nsecret-allow-paths = [\"/ok/**\", \"/bad/[\"]\n",
+            "drydock.toml:2:33: bad secret allow-list pattern `/bad/[`",
+        ),
+        (
+            "[scan]\nallow = []\n",
+            "drydock.toml:2:1: unknown field `allow`",
+        ),
+    ] {
+        std::fs::write(dir.path().join("drydock.toml"), toml).unwrap();
+        drydock(dir.path())
+            .args(["scan", "image.tar"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected));
+    }
+    std::fs::remove_file(dir.path().join("drydock.toml")).unwrap();
+    drydock(dir.path())
+        .args(["scan", "--select", "DD50,DD3008", "image.tar"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown scan rule `DD3008` in --select",
+        ));
+}

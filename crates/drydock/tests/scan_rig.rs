@@ -284,3 +284,128 @@ fn scan_usage_and_input_errors_exit_2() {
         assert!(rules.contains(rule.name.as_ref()), "{}", rule.code);
     }
 }
+
+#[test]
+fn selection_severity_and_secret_allow_list_from_config_and_flags() {
+    let rig = Rig::shared();
+    let base = rig.base_image().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let token = github_token();
+    let tag = "drydock-scan-test:allow";
+    rig.build(
+        &BuildInput::Dockerfile(format!(
+            "FROM {base}\n\
+             RUN mkdir -p /opt/vendor/lib /app \\\n\
+              && echo 'token = {token}' > /opt/vendor/lib/fixture.txt \\\n\
+              && echo 'token = {token}' > /app/config\n\
+             CMD [\"/bin/true\"]\n"
+        )),
+        tag,
+        &BuildOpts::default(),
+    )
+    .unwrap();
+    let archive = tmp.path().join("allow.tar");
+    rig.save(tag, &archive).unwrap();
+    let target = format!("docker-archive:{}", archive.display());
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = Command::cargo_bin("drydock")
+            .unwrap()
+            .current_dir(tmp.path())
+            .args(["--format", "json", "scan"])
+            .args(args)
+            .arg(&target)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let rules = |report: &serde_json::Value| -> Vec<(String, String)> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let what = f["location"]["path"]
+                    .as_str()
+                    .or(f["location"]["config_field"].as_str())
+                    .unwrap_or("")
+                    .to_owned();
+                (
+                    format!(
+                        "{} {}",
+                        f["rule"].as_str().unwrap(),
+                        f["severity"].as_str().unwrap()
+                    ),
+                    what,
+                )
+            })
+            .collect()
+    };
+    // No configuration: both secrets, root and healthcheck findings.
+    let all = rules(&json(&[]));
+    for want in [
+        ("DD501 error", "/opt/vendor/lib/fixture.txt"),
+        ("DD501 error", "/app/config"),
+        ("DD511 warning", "config.User"),
+        ("DD512 info", "config.Healthcheck"),
+    ] {
+        assert!(
+            all.contains(&(want.0.to_owned(), want.1.to_owned())),
+            "{want:?} in {all:?}"
+        );
+    }
+    std::fs::write(
+        tmp.path().join("drydock.toml"),
+        "[scan]\nselect = [\"DD50\", \"DD511\", \"DD512\"]\nignore = [\"missing-healthcheck\"]\n\
+         secret-allow-paths = [\"/opt/vendor/**\"]\n\
+         [scan.severity]\nDD501 = \"warning\"\n",
+    )
+    .unwrap();
+    let configured = json(&[]);
+    let mut got = rules(&configured);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("DD501 warning".to_owned(), "/app/config".to_owned()),
+            // The RUN that wrote the token is in the history.
+            ("DD503 error".to_owned(), String::new()),
+            ("DD511 warning".to_owned(), "config.User".to_owned()),
+        ]
+    );
+    let notices: Vec<&str> = configured["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notices.contains(
+            &"secrets: skipped 1 file (49 B) matching the allow-list pattern `/opt/vendor/**`"
+        ),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("rules not selected: ")
+                && n.contains("DD512 missing-healthcheck")),
+        "{notices:?}"
+    );
+    // --select replaces the configured selection, its ignore list included (as for lint);
+    // --ignore still drops rules from it.
+    let mut flagged = rules(&json(&[
+        "--select",
+        "DD50,DD512",
+        "--ignore",
+        "secret-in-history",
+    ]));
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        [
+            ("DD501 warning".to_owned(), "/app/config".to_owned()),
+            ("DD512 info".to_owned(), "config.Healthcheck".to_owned()),
+        ]
+    );
+}

@@ -49,8 +49,17 @@ pub(crate) fn jwt_start(buf: &[u8], s: usize, e: usize) -> bool {
         })
 }
 
-/// `_authToken =`, `_auth=`, `_password=`.
-pub(crate) fn npmrc_assign(buf: &[u8], _s: usize, e: usize) -> bool {
+/// `_authToken =`, `_auth=`, `_password=` as `.npmrc` writes them: at the start of a line or
+/// after the `//host/:` scope (not `proxy_auth = …` in code).
+pub(crate) fn npmrc_assign(buf: &[u8], s: usize, e: usize) -> bool {
+    let line_start = buf[..s]
+        .iter()
+        .rev()
+        .find(|b| **b != b' ' && **b != b'\t')
+        .is_none_or(|b| *b == b'\n' || *b == b'\r');
+    if !(line_start || s > 0 && buf[s - 1] == b':') {
+        return false;
+    }
     let mut p = e;
     if buf[p..].starts_with(b"Token") {
         p += 5;
