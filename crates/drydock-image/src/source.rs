@@ -3,6 +3,8 @@
 
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -127,17 +129,136 @@ impl Read for Decoder {
     }
 }
 
+/// A layer's decoder (stored blob read, its digest, decompression) running
+/// on its own thread a few chunks ahead of the reader, so that the reader's
+/// work (the `diff_id` hash, the tar walk, the checks) overlaps with it
+/// instead of adding to it. Memory: at most [`AHEAD`] + 2 chunks.
+struct Pipelined {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    /// Read chunks go back to the decoder thread for reuse.
+    spent: mpsc::Sender<Vec<u8>>,
+    worker: Option<thread::JoinHandle<Decoder>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+/// How a layer's decoder runs: compressed layers on their own thread
+/// (decompression is the largest cost), plain tars in the reader's thread.
+enum Stage {
+    Inline(Decoder),
+    Pipelined(Pipelined),
+}
+
+impl Stage {
+    fn finish(self) -> io::Result<Decoder> {
+        match self {
+            Stage::Inline(d) => Ok(d),
+            Stage::Pipelined(p) => p.finish(),
+        }
+    }
+}
+
+impl Read for Stage {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stage::Inline(d) => d.read(buf),
+            Stage::Pipelined(p) => p.read(buf),
+        }
+    }
+}
+
+/// Bytes per chunk handed from the decoder thread to the reader.
+const CHUNK: usize = 256 * 1024;
+/// Chunks the decoder thread may be ahead.
+const AHEAD: usize = 4;
+
+impl Pipelined {
+    fn start(mut decoder: Decoder) -> Self {
+        let (tx, chunks) = mpsc::sync_channel(AHEAD);
+        let (spent, reuse) = mpsc::channel::<Vec<u8>>();
+        let worker = thread::spawn(move || {
+            loop {
+                let mut chunk = reuse.try_recv().unwrap_or_default();
+                chunk.resize(CHUNK, 0);
+                let mut filled = 0;
+                let mut error = None;
+                while filled < CHUNK {
+                    match decoder.read(&mut chunk[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                chunk.truncate(filled);
+                let last = filled < CHUNK;
+                if filled > 0 && tx.send(Ok(chunk)).is_err() {
+                    break; // the reader is gone
+                }
+                if let Some(e) = error {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+                if last {
+                    break; // EOF: dropping `tx` tells the reader
+                }
+            }
+            decoder
+        });
+        Self {
+            chunks,
+            spent,
+            worker: Some(worker),
+            chunk: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// The decoder back, once the reader has seen EOF.
+    fn finish(mut self) -> io::Result<Decoder> {
+        let worker = self.worker.take().expect("finished once");
+        worker
+            .join()
+            .map_err(|_| io::Error::other("the layer decoder thread panicked"))
+    }
+}
+
+impl Read for Pipelined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    let _ = self.spent.send(std::mem::replace(&mut self.chunk, chunk));
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// A layer as a decompressed tar stream, verified while read: the stored
 /// blob against its digest and size, the decompressed tar against the
 /// layer's `diff_id`, and the decompressed size against
 /// [`Limits::max_layer_bytes`]. Errors surface at EOF (mismatch) or as soon
 /// as a limit is passed; [`Error::from_io`] recovers the typed [`Error`].
 pub struct LayerStream {
-    decoder: Option<Decoder>,
+    decoder: Option<Stage>,
     label: String,
     detected: Compression,
     declared: Compression,
     diff_hasher: Option<Hasher>,
+    /// An uncompressed blob is its own tar: the blob's digest, computed
+    /// anyway, is checked against the `diff_id` instead of hashing twice.
+    diff_from_blob: bool,
     diff_id: Option<Digest>,
     produced: u64,
     cap: u64,
@@ -188,12 +309,22 @@ impl LayerStream {
             .diff_id
             .as_ref()
             .map_or(crate::digest::Algorithm::Sha256, Digest::algorithm);
+        // The blob is hashed with its digest's algorithm, sha256 without one.
+        let blob_alg = layer
+            .digest
+            .as_ref()
+            .map_or(crate::digest::Algorithm::Sha256, Digest::algorithm);
+        let diff_from_blob = matches!(decoder, Decoder::Plain(_)) && blob_alg == alg;
         Ok(Self {
-            decoder: Some(decoder),
+            decoder: Some(match decoder {
+                Decoder::Plain(_) => Stage::Inline(decoder),
+                _ => Stage::Pipelined(Pipelined::start(decoder)),
+            }),
             label,
             detected,
             declared: layer.compression,
-            diff_hasher: Some(Hasher::new(alg)),
+            diff_hasher: (!diff_from_blob).then(|| Hasher::new(alg)),
+            diff_from_blob,
             diff_id: layer.diff_id.clone(),
             produced: 0,
             cap: limits.max_layer_bytes,
@@ -245,7 +376,11 @@ impl LayerStream {
         self.finished = true;
         // Drain what the decoder left of the stored blob so its digest is
         // checked (normally nothing: decoders read to EOF).
-        if let Some(dec) = self.decoder.take() {
+        if let Some(stage) = self.decoder.take() {
+            let dec = match stage.finish() {
+                Ok(dec) => dec,
+                Err(e) => return Err(self.fail(Error::from_io(self.label.clone(), e))),
+            };
             let mut raw = dec.into_raw();
             let mut sink = io::sink();
             if let Err(e) = io::copy(&mut (&mut raw).take(self.cap), &mut sink) {
@@ -253,6 +388,18 @@ impl LayerStream {
             }
             let (_, verifying) = raw.into_inner().into_inner();
             self.blob_verified = verifying.verified();
+            if self.diff_from_blob {
+                self.diff_hasher = None;
+                if let (Some(got), Some(want)) = (verifying.digest(), &self.diff_id)
+                    && got != want
+                {
+                    return Err(self.fail(Error::DigestMismatch {
+                        context: format!("{} (decompressed, diff_id)", self.label),
+                        expected: want.to_string(),
+                        actual: got.to_string(),
+                    }));
+                }
+            }
         }
         if let (Some(h), Some(want)) = (self.diff_hasher.take(), self.diff_id.clone()) {
             let got = h.finish();
