@@ -199,7 +199,13 @@ impl Signer {
         run(Command::new(GPG)
             .arg("--homedir")
             .arg(&self.home)
-            .args(["--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback"])
+            .args([
+                "--batch",
+                "--yes",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+            ])
             .args(args))
     }
 }
