@@ -196,7 +196,7 @@ impl Signer {
     }
 
     fn gpg(&self, args: &[&str]) -> Result<Vec<u8>> {
-        let result = run(Command::new(GPG)
+        run(Command::new(GPG)
             .arg("--homedir")
             .arg(&self.home)
             .args([
@@ -206,8 +206,14 @@ impl Signer {
                 "--pinentry-mode",
                 "loopback",
             ])
-            .args(args));
-        // gpg starts a gpg-agent for secret-key operations: stop it right away.
+            .args(args))
+    }
+}
+
+impl Drop for Signer {
+    /// Stops the gpg-agent that gpg started for the secret-key operations (stopping it after
+    /// each operation races with the next one, which may reach the dying agent).
+    fn drop(&mut self) {
         let _ = Command::new(GPGCONF)
             .arg("--homedir")
             .arg(&self.home)
@@ -216,7 +222,6 @@ impl Signer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        result
     }
 }
 

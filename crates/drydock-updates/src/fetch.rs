@@ -206,7 +206,10 @@ impl Fetcher {
                     .get(url)
                     .send()
                     .map_err(|e| fetch_error(url, &e))?;
-                Some(read_body(url, response)?)
+                let body = read_body(url, response)?;
+                self.fetched_bytes
+                    .fetch_add(body.len() as u64, Ordering::Relaxed);
+                Some(body)
             }
         };
         let Some(data) = data else {

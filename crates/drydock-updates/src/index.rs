@@ -16,8 +16,6 @@ pub struct Available {
     pub version: String,
     /// Architecture (`amd64`, `all`, `x86_64`, `noarch`).
     pub architecture: String,
-    /// Source package (`Source:` without its version, apk origin), when it differs.
-    pub source: Option<String>,
 }
 
 /// Decompresses an index by its file name: `.gz`, `.xz`, else as is,
@@ -100,16 +98,10 @@ pub fn parse_packages(
         if !wanted(name) {
             continue;
         }
-        let source = p
-            .get("Source")
-            .and_then(|s| s.split_whitespace().next())
-            .filter(|s| *s != name)
-            .map(str::to_owned);
         out.push(Available {
             name: name.to_owned(),
             version: field("Version")?.to_owned(),
             architecture: field("Architecture")?.to_owned(),
-            source,
         });
     }
     Ok(out)
@@ -189,7 +181,7 @@ pub fn read_apkindex(url: &str, data: &[u8]) -> Result<ApkIndexFile> {
 }
 
 /// Parses the `APKINDEX` text: blank-line-separated records of `K:value`
-/// lines (`P` name, `V` version, `A` architecture, `o` origin).
+/// lines (`P` name, `V` version, `A` architecture).
 ///
 /// # Errors
 /// A record without `P` or `V`, or a line that is not `K:value`.
@@ -232,7 +224,6 @@ pub fn parse_apkindex(
                 name: name.to_owned(),
                 version: version.to_owned(),
                 architecture: get('A').unwrap_or_default().to_owned(),
-                source: get('o').filter(|o| *o != name).map(str::to_owned),
             });
         }
         record.clear();
@@ -253,9 +244,7 @@ mod tests {
     fn packages_keeps_wanted_stanzas() {
         let all = parse_packages("u", PACKAGES.as_bytes(), &|_| true).unwrap();
         assert_eq!(all.len(), 3);
-        assert_eq!(all[0].source.as_deref(), Some("openssl"));
         assert_eq!(all[0].version, "3.0.15-1~deb12u1");
-        assert_eq!(all[2].source, None);
         let some = parse_packages("u", PACKAGES.as_bytes(), &|n| n == "other").unwrap();
         assert_eq!(some.len(), 1);
         assert_eq!(some[0].architecture, "all");
@@ -336,8 +325,6 @@ mod tests {
         let packages = parse_apkindex("u", &parsed.index, &|_| true).unwrap();
         assert_eq!(packages.len(), 2);
         assert_eq!(packages[1].name, "libcrypto3");
-        assert_eq!(packages[1].source.as_deref(), Some("openssl"));
-        assert_eq!(packages[0].source, None);
         let unsigned = read_apkindex("u", &index).unwrap();
         assert_eq!(unsigned.signature, None);
         assert!(read_apkindex("u", b"not gzip").is_err());

@@ -6,12 +6,16 @@
 //! * apt: `sources.list`, `sources.list.d/*.list` and deb822 `*.sources`
 //!   ([`sources`]); `InRelease` (or `Release` + `Release.gpg`) verified
 //!   against the image's keyrings — `Signed-By` files, fingerprints or
-//!   embedded keys, else `/etc/apt/trusted.gpg{,.d/*.gpg,.d/*.asc}`
-//!   ([`signature`]); `Valid-Until` enforced; `Packages(.gz|.xz)` checked
+//!   embedded keys, else `/etc/apt/trusted.gpg{,.d/*.gpg,.d/*.asc}`;
+//!   `Valid-Until` enforced; `Packages(.gz|.xz)` checked
 //!   against the SHA-256 the signed Release lists ([`release`], [`index`]).
-//!   The candidate is apt's: the highest version over all suites except
-//!   `NotAutomatic` ones, so the result matches `apt list --upgradable`
-//!   (without `/etc/apt/preferences` pins).
+//!   The candidate is apt's by its default pin priorities (`NotAutomatic`
+//!   suites never, `ButAutomaticUpgrades` ones only for what is installed
+//!   from them), so the result matches `apt list --upgradable` (without
+//!   `/etc/apt/preferences` pins, which a notice mentions).
+//! * The image is walked twice in parallel, once by
+//!   [`drydock_packages::inventory`] and once for the package-manager
+//!   configuration files: a registry image's layers are downloaded twice.
 //! * apk: `/etc/apk/repositories`; `APKINDEX.tar.gz` RSA signatures checked
 //!   against `/etc/apk/keys`.
 //! * Anything that prevents a complete answer — an unreachable mirror, a bad
@@ -25,7 +29,7 @@ mod fetch;
 mod files;
 pub mod index;
 pub mod release;
-pub mod signature;
+mod signature;
 pub mod sources;
 
 use std::borrow::Cow;
@@ -534,7 +538,6 @@ mod tests {
                 name: name.into(),
                 version: version.into(),
                 architecture: "all".into(),
-                source: None,
             },
             archive: archive.into(),
             security: archive.ends_with("-security"),

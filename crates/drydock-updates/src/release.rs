@@ -6,8 +6,6 @@ use crate::error::{Error, Result};
 /// A parsed `Release`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Release {
-    /// `Origin` (`Debian`).
-    pub origin: Option<String>,
     /// `Label` (`Debian-Security`).
     pub label: Option<String>,
     /// `Suite`, the archive name (`stable-security`); `apt list` shows it.
@@ -16,8 +14,6 @@ pub struct Release {
     pub codename: Option<String>,
     /// `Valid-Until`, seconds since the Unix epoch.
     pub valid_until: Option<i64>,
-    /// `Architectures`.
-    pub architectures: Vec<String>,
     /// `Acquire-By-Hash: yes`: indexes are also served under `by-hash/SHA256/<hex>`.
     pub by_hash: bool,
     /// apt's default pin priority for the suite's versions: 500, or 1 for
@@ -91,14 +87,10 @@ impl Release {
             });
         }
         Ok(Release {
-            origin: get("Origin"),
             label: get("Label"),
             suite: get("Suite"),
             codename: get("Codename"),
             valid_until,
-            architectures: get("Architectures")
-                .map(|v| v.split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_default(),
             by_hash: yes("Acquire-By-Hash"),
             priority: match (yes("NotAutomatic"), yes("ButAutomaticUpgrades")) {
                 (false, _) => 500,
@@ -213,7 +205,6 @@ mod tests {
         let r = Release::parse("u", RELEASE).unwrap();
         assert_eq!(r.archive("x"), "stable-security");
         assert!(r.is_security("bookworm-security") && r.by_hash && r.priority == 500);
-        assert_eq!(r.architectures, ["amd64", "arm64"]);
         assert_eq!(r.valid_until, Some(1_795_827_182));
         assert_eq!(r.files.len(), 2);
         let xz = r.file("main/binary-amd64/Packages.xz").unwrap();

@@ -11,8 +11,10 @@ use crate::cli::UpdatesArgs;
 use crate::output::Output;
 
 pub fn run(args: UpdatesArgs, output: &Output) -> anyhow::Result<ExitCode> {
-    let mut open = OpenOptions::default();
-    open.platform = args.platform.parse()?;
+    let open = OpenOptions {
+        platform: args.platform.parse()?,
+        ..OpenOptions::default()
+    };
     let source = drydock_image::open_str(&args.image, &open)
         .with_context(|| format!("cannot open {}", args.image))?;
     let options = Options {

@@ -13,8 +13,9 @@ use std::sync::OnceLock;
 use assert_cmd::Command;
 use drydock_rig::{BuildInput, BuildOpts, DebPackage, Mount, Rig, RunOpts};
 
-/// The suite these tests publish to (not the rig's default, which other tests share).
+/// The suites these tests publish to (not the rig's default, which other tests share).
 const SUITE: &str = "updates-test";
+const SECURITY_SUITE: &str = "updates-test-security";
 const KEYRING: &str = "/usr/share/keyrings/drydock-rig.gpg";
 
 /// The test image, saved: (docker-archive path, registry reference, tag in the engine).
@@ -24,7 +25,9 @@ struct TestImage {
     _dir: tempfile::TempDir,
 }
 
-/// Builds the image once (1.0-1 installed), then publishes 1.0-2.
+/// Builds the image once (`drydock-demo` and `drydock-fixed` 1.0-1 installed), then publishes
+/// `drydock-demo` 1.0-2 to the regular suite and `drydock-fixed` 1.0-1+deb12u1 to the security
+/// suite.
 fn image() -> &'static TestImage {
     static IMAGE: OnceLock<TestImage> = OnceLock::new();
     IMAGE.get_or_init(|| {
@@ -33,6 +36,9 @@ fn image() -> &'static TestImage {
         let apt = rig.apt();
         apt.publish_to(SUITE, &DebPackage::new("drydock-demo", "1.0-1"))
             .unwrap();
+        apt.publish_to(SUITE, &DebPackage::new("drydock-fixed", "1.0-1"))
+            .unwrap();
+        apt.regenerate(SECURITY_SUITE).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let context = dir.path().join("context");
         std::fs::create_dir_all(&context).unwrap();
@@ -44,10 +50,12 @@ fn image() -> &'static TestImage {
              COPY drydock-rig.gpg {KEYRING}\n\
              RUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* \
               && echo '{line}' > /etc/apt/sources.list.d/drydock.list \
+              && echo '{security_line}' >> /etc/apt/sources.list.d/drydock.list \
               && apt-get update \
-              && apt-get install -y --no-install-recommends drydock-demo=1.0-1 \
+              && apt-get install -y --no-install-recommends drydock-demo=1.0-1 drydock-fixed=1.0-1 \
               && rm -rf /var/lib/apt/lists/*\n",
             line = apt.signed_sources_line(SUITE, KEYRING),
+            security_line = apt.signed_sources_line(SECURITY_SUITE, KEYRING),
         );
         let reference = rig.image_ref("drydock/updates-test", "demo");
         let opts = BuildOpts {
@@ -65,6 +73,11 @@ fn image() -> &'static TestImage {
         rig.push(&reference).unwrap();
         apt.publish_to(SUITE, &DebPackage::new("drydock-demo", "1.0-2"))
             .unwrap();
+        apt.publish_to(
+            SECURITY_SUITE,
+            &DebPackage::new("drydock-fixed", "1.0-1+deb12u1"),
+        )
+        .unwrap();
         TestImage {
             archive,
             reference,
@@ -120,11 +133,14 @@ fn pending(out: &Output) -> BTreeSet<(String, String, String, String)> {
 
 /// `apt list --upgradable` in a container of the image (no network): the repository is
 /// bind-mounted and used as a `file:` source, still checked against the image's key.
-fn apt_upgradable(reference: &str) -> BTreeSet<(String, String, String)> {
+/// (suite, name, installed, candidate) per line.
+fn apt_upgradable(reference: &str) -> BTreeSet<(String, String, String, String)> {
     let rig = Rig::shared();
     let script = format!(
         "echo 'deb [signed-by={KEYRING}] file:/repo {SUITE} main' \
            > /etc/apt/sources.list.d/drydock.list \
+         && echo 'deb [signed-by={KEYRING}] file:/repo {SECURITY_SUITE} main' \
+           >> /etc/apt/sources.list.d/drydock.list \
          && apt-get update -qq >&2 && apt list --upgradable"
     );
     let out = rig
@@ -144,9 +160,9 @@ fn apt_upgradable(reference: &str) -> BTreeSet<(String, String, String)> {
         .filter(|l| l.contains("[upgradable from: "))
         .map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
-            let name = words[0].split('/').next().unwrap().to_owned();
+            let (name, suite) = words[0].split_once('/').unwrap();
             let from = words.last().unwrap().trim_end_matches(']').to_owned();
-            (name, from, words[1].to_owned())
+            (suite.to_owned(), name.to_owned(), from, words[1].to_owned())
         })
         .collect()
 }
@@ -157,12 +173,32 @@ fn updates_match_apt_list_upgradable_from_archive_and_registry() {
     let oracle = apt_upgradable(&image.reference);
     assert_eq!(
         oracle,
-        BTreeSet::from([("drydock-demo".into(), "1.0-1".into(), "1.0-2".into())]),
-        "the oracle itself must see the update"
+        BTreeSet::from([
+            (
+                SUITE.into(),
+                "drydock-demo".into(),
+                "1.0-1".into(),
+                "1.0-2".into()
+            ),
+            (
+                SECURITY_SUITE.into(),
+                "drydock-fixed".into(),
+                "1.0-1".into(),
+                "1.0-1+deb12u1".into()
+            ),
+        ]),
+        "the oracle itself must see both updates"
     );
     let want: BTreeSet<_> = oracle
         .into_iter()
-        .map(|(name, from, to)| ("DD602".to_owned(), name, from, to))
+        .map(|(suite, name, from, to)| {
+            let rule = if suite.ends_with("-security") {
+                "DD601"
+            } else {
+                "DD602"
+            };
+            (rule.to_owned(), name, from, to)
+        })
         .collect();
 
     let archive = format!("docker-archive:{}", image.archive.display());
@@ -181,10 +217,31 @@ fn updates_match_apt_list_upgradable_from_archive_and_registry() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(pending(&out), want);
 
-    // The suite is not a security suite.
+    let out = drydock(&["--format", "sarif", "updates", &archive]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let mut rules: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    rules.sort();
+    assert_eq!(rules, ["DD601", "DD602"], "{sarif}");
+
     let out = drydock(&["--format", "json", "updates", "--security-only", &archive]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(pending(&out).is_empty());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let security: BTreeSet<_> = want.iter().filter(|w| w.0 == "DD601").cloned().collect();
+    assert_eq!(pending(&out), security);
+    let out = drydock(&[
+        "--format",
+        "json",
+        "--fail-on",
+        "error",
+        "updates",
+        "--security-only",
+        &archive,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 
     // Human output names package, versions, suite and layer.
     let out = drydock(&["updates", &archive]);
@@ -194,7 +251,16 @@ fn updates_match_apt_list_upgradable_from_archive_and_registry() {
             && text.contains("drydock-demo:all 1.0-1 has a pending update: 1.0-2 (updates-test)"),
         "{text}"
     );
-    assert!(text.contains("layer 2") || text.contains("layer"), "{text}");
+    assert!(
+        text.contains("DD601")
+            && text.contains(
+                "drydock-fixed:all 1.0-1 has a pending security update: 1.0-1+deb12u1 \
+                 (updates-test-security)"
+            ),
+        "{text}"
+    );
+    // Layers: 0 the base, 1 the COPY of the key, 2 the RUN that installed the package.
+    assert!(text.contains("layer 2 ("), "{text}");
 }
 
 #[test]
@@ -231,13 +297,25 @@ fn cache_dir_reuses_verified_indexes() {
         notices(&first),
         notices(&second)
     );
+    let fetched = |out: &Output| -> u64 {
+        let notice = notices(out);
+        let (before, _) = notice.split_once(" index bytes fetched").unwrap();
+        before.rsplit(['(', ' ']).next().unwrap().parse().unwrap()
+    };
+    // The second run fetches only the InRelease files; the Packages files come from the cache.
+    assert!(
+        fetched(&second) < fetched(&first),
+        "{} vs {}",
+        notices(&second),
+        notices(&first)
+    );
     assert!(
         notices(&first).contains("0 index files from the cache"),
         "{}",
         notices(&first)
     );
     assert!(
-        notices(&second).contains("1 index files from the cache"),
+        notices(&second).contains("2 index files from the cache"),
         "{}",
         notices(&second)
     );
@@ -301,7 +379,7 @@ fn tampered_indexes_and_signatures_are_errors_naming_the_file() {
         &archive,
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(pending(&out).len(), 1);
+    assert_eq!(pending(&out).len(), 2);
 
     // A Packages file that differs from the checksum in the signed InRelease.
     let packages = repo.join(format!("dists/{SUITE}/main/binary-amd64/Packages.gz"));
