@@ -46,6 +46,10 @@ pub struct RulesConfig {
 struct File {
     #[serde(default)]
     rules: RulesConfig,
+    /// `[watch]` is read and checked by drydock-watch (`Config::source`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    watch: Option<serde::de::IgnoredAny>,
 }
 
 /// An error in a configuration file, with its place.
@@ -116,6 +120,11 @@ impl Config {
                 })
             }
         }
+    }
+
+    /// The file's text (empty without a file), for sections other crates read.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// An error about the value at `span` of this configuration's file.

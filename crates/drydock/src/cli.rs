@@ -102,6 +102,11 @@ pub enum Command {
     /// per package with its purl, source package and the layer that installed it, plus the
     /// distribution. IMAGE as for `scan`. Always JSON: `--format` does not apply.
     Sbom(SbomArgs),
+    /// Run the watch service (`[watch]` in drydock.toml, see docs/watch.md): polls registries and
+    /// takes their push notifications, marks images whose base moved, that are too old or miss
+    /// security fixes as stale, notifies (signed webhook, Slack) and triggers rebuilds through a
+    /// durable outbox; serves a JSON API, /metrics, /healthz and a dashboard.
+    Watch(WatchArgs),
     /// List every rule (lint and scan): code, name, default severity, hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
@@ -175,4 +180,15 @@ pub struct SbomArgs {
     /// Write the SBOM to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Check everything once, deliver what is due, print each image's status and exit (1 when an
+    /// image is stale, 2 when a check failed) instead of serving.
+    #[arg(long)]
+    pub once: bool,
+    /// Listen on this address instead of `[watch] listen`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
 }

@@ -7,6 +7,7 @@ mod output;
 mod rules;
 mod sbom;
 mod scan;
+mod watch;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,7 +24,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    // The service logs what it does by default.
+    let service = matches!(&cli.command, Command::Watch(a) if !a.once);
+    init_logging(if service {
+        cli.global.verbose.max(1)
+    } else {
+        cli.global.verbose
+    });
     let output = Output::new(&cli.global);
     match run(cli, &output) {
         Ok(code) => code,
@@ -39,6 +46,7 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint::run(args, &cli.global, output),
         Command::Scan(args) => scan::run(args, &cli.global, output),
         Command::Sbom(args) => sbom::run(args, &cli.global),
+        Command::Watch(args) => watch::run(args, &cli.global),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {
