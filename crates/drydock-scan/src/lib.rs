@@ -43,7 +43,7 @@ use drydock_secrets::{Fingerprint, Match, ReaderOptions, Scanner, redact_text};
 use rayon::prelude::*;
 
 pub use rules::RULES;
-pub use time::{human_bytes, parse_age, parse_rfc3339};
+pub use time::{human_bytes, human_duration, parse_age, parse_rfc3339};
 
 use rules::*;
 

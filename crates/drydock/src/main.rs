@@ -1,6 +1,8 @@
 //! The `drydock` command: a thin layer that parses arguments, loads configuration, runs one
 //! library crate's job and renders its report.
 
+mod advisories;
+mod check;
 mod cli;
 mod lint;
 mod output;
@@ -39,6 +41,8 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint::run(args, &cli.global, output),
         Command::Scan(args) => scan::run(args, &cli.global, output),
         Command::Sbom(args) => sbom::run(args, &cli.global),
+        Command::Check(args) => check::run(args, &cli.global, output),
+        Command::Advisories(args) => advisories::run(args, &cli.global, output),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {

@@ -1,11 +1,25 @@
-//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then scan rules).
+//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then the rules of
+//! scan, advisories and check).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use drydock_findings::RuleInfo;
 use drydock_lint::rules::ALL;
-use drydock_scan::RULES as SCAN_RULES;
+
+/// The image rule catalogues, with the commands that report them.
+const IMAGE_RULES: [(&[RuleInfo], &str); 3] = [
+    (drydock_scan::RULES, "`drydock scan`"),
+    (drydock_advisories::RULES, "`drydock advisories` and `drydock check --osv`"),
+    (drydock_check::RULES, "`drydock check`"),
+];
+
+fn image_rules() -> impl Iterator<Item = (&'static RuleInfo, &'static str)> {
+    IMAGE_RULES
+        .iter()
+        .flat_map(|(rules, command)| rules.iter().map(move |rule| (rule, *command)))
+}
 
 use crate::cli::Format;
 
@@ -34,7 +48,7 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     rule.summary
                 )?;
             }
-            for rule in SCAN_RULES {
+            for (rule, _) in image_rules() {
                 writeln!(
                     out,
                     "{:<7} {:<36} {:<8} {:<9} {}",
@@ -60,7 +74,7 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            rules.extend(SCAN_RULES.iter().map(|rule| {
+            rules.extend(image_rules().map(|(rule, _)| {
                 serde_json::json!({
                     "code": rule.code,
                     "name": rule.name,
@@ -83,9 +97,8 @@ pub fn show(code: &str) -> anyhow::Result<ExitCode> {
             || rule.name == code
             || rule.hadolint.is_some_and(|h| h.eq_ignore_ascii_case(code))
     }) else {
-        let Some(rule) = SCAN_RULES
-            .iter()
-            .find(|rule| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
+        let Some((rule, command)) = image_rules()
+            .find(|(rule, _)| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
         else {
             bail!("unknown rule `{code}` (see `drydock rules` for the list)");
         };
@@ -94,7 +107,7 @@ pub fn show(code: &str) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}\n", rule.summary)?;
         writeln!(
             out,
-            "Default severity: {}; reported by `drydock scan`.",
+            "Default severity: {}; reported by {command}.",
             rule.default_severity
         )?;
         if let Some(docs) = &rule.docs {
