@@ -118,7 +118,17 @@ pub enum Command {
     /// security fixes as stale, notifies (signed webhook, Slack) and triggers rebuilds through a
     /// durable outbox; serves a JSON API, /metrics, /healthz and a dashboard.
     Watch(WatchArgs),
-    /// List every rule (lint, scan and updates): code, name, default severity, hadolint equivalent.
+    /// Does the image need a rebuild? Identifies its base (OCI base labels or annotations, else
+    /// the `--base` candidate whose layers begin the image), asks the base's registry whether the
+    /// tag moved since the build, applies the age policy, and with `--osv` matches advisories.
+    /// Exit 1 when a reason to rebuild is found (a finding at or above --fail-on). IMAGE as for
+    /// `scan`, but not `docker:`.
+    Check(CheckArgs),
+    /// Match the image's installed OS packages (dpkg, apk) against OSV advisories, offline:
+    /// DD701 when the distribution has a fix, DD702 when it has none yet. IMAGE as for `sbom`.
+    Advisories(AdvisoriesArgs),
+    /// List every rule (lint, scan, updates, advisories, check): code, name, default severity,
+    /// hadolint equivalent.
     Rules,
     /// Print the documentation of one rule (by code, name or hadolint code).
     Rule {
@@ -323,4 +333,41 @@ pub struct WatchArgs {
     /// Listen on this address instead of `[watch] listen`.
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The image: `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]`, a path to either, or a registry
+    /// image `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Platform to pick from a multi-platform image (index): `os/arch[/variant]`.
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+    /// An image that may be the base (repeatable), used when the image does not name its base:
+    /// the candidate whose current layers are the first layers of the image is its base.
+    #[arg(long = "base", value_name = "IMAGE")]
+    pub bases: Vec<String>,
+    /// Rebuild (DD805) when the image is older than this: a number and a unit s, m, h, d or w
+    /// (`30d`, `12h`). Off by default.
+    #[arg(long, value_name = "AGE", value_parser = drydock_scan::parse_age)]
+    pub max_age: Option<std::time::Duration>,
+    /// Also match OSV advisories from PATH (as `drydock advisories --osv`).
+    #[arg(long, value_name = "PATH")]
+    pub osv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    /// The image: `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]`, a path to either, or a registry
+    /// image `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Platform to pick from a multi-platform image (index): `os/arch[/variant]`.
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+    /// OSV records: a directory of JSON files (searched recursively, zips inside included), a zip
+    /// archive as osv.dev exports per ecosystem (`Debian:12/all.zip`), or one JSON file.
+    #[arg(long, value_name = "PATH", required = true)]
+    pub osv: PathBuf,
 }

@@ -2,6 +2,8 @@
 //! library crate's job and renders its report.
 
 mod build;
+mod advisories;
+mod check;
 mod cli;
 mod lint;
 mod output;
@@ -51,6 +53,8 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Updates(args) => updates::run(args, output),
         Command::Build(args) => build::run(args, &cli.global),
         Command::Watch(args) => watch::run(args, &cli.global),
+        Command::Check(args) => check::run(args, &cli.global, output),
+        Command::Advisories(args) => advisories::run(args, &cli.global, output),
         Command::Rules => rules::list(cli.global.format),
         Command::Rule { rule } => rules::show(&rule),
         Command::Completions { shell } => {

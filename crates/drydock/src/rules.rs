@@ -1,13 +1,26 @@
-//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then scan and
-//! updates rules).
+//! `drydock rules` and `drydock rule CODE`: the rule catalogue (lint rules, then the rules of
+//! scan, updates, advisories and check).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use drydock_findings::RuleInfo;
 use drydock_lint::rules::ALL;
-use drydock_scan::RULES as SCAN_RULES;
-use drydock_updates::RULES as UPDATE_RULES;
+
+/// The image rule catalogues, with the commands that report them.
+const IMAGE_RULES: [(&[RuleInfo], &str); 4] = [
+    (drydock_scan::RULES, "`drydock scan`"),
+    (drydock_updates::RULES, "`drydock updates`"),
+    (drydock_advisories::RULES, "`drydock advisories` and `drydock check --osv`"),
+    (drydock_check::RULES, "`drydock check`"),
+];
+
+fn image_rules() -> impl Iterator<Item = (&'static RuleInfo, &'static str)> {
+    IMAGE_RULES
+        .iter()
+        .flat_map(|(rules, command)| rules.iter().map(move |rule| (rule, *command)))
+}
 
 use crate::cli::Format;
 
@@ -36,7 +49,7 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     rule.summary
                 )?;
             }
-            for rule in SCAN_RULES.iter().chain(UPDATE_RULES) {
+            for (rule, _) in image_rules() {
                 writeln!(
                     out,
                     "{:<7} {:<36} {:<8} {:<9} {}",
@@ -62,7 +75,7 @@ pub fn list(format: Format) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            rules.extend(SCAN_RULES.iter().chain(UPDATE_RULES).map(|rule| {
+            rules.extend(image_rules().map(|(rule, _)| {
                 serde_json::json!({
                     "code": rule.code,
                     "name": rule.name,
@@ -85,24 +98,17 @@ pub fn show(code: &str) -> anyhow::Result<ExitCode> {
             || rule.name == code
             || rule.hadolint.is_some_and(|h| h.eq_ignore_ascii_case(code))
     }) else {
-        let Some(rule) = SCAN_RULES
-            .iter()
-            .chain(UPDATE_RULES)
-            .find(|rule| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
+        let Some((rule, command)) = image_rules()
+            .find(|(rule, _)| rule.code.eq_ignore_ascii_case(code) || rule.name == code)
         else {
             bail!("unknown rule `{code}` (see `drydock rules` for the list)");
         };
         let mut out = std::io::stdout().lock();
         writeln!(out, "# {} {}\n", rule.code, rule.name)?;
         writeln!(out, "{}\n", rule.summary)?;
-        let command = if UPDATE_RULES.iter().any(|r| r.code == rule.code) {
-            "updates"
-        } else {
-            "scan"
-        };
         writeln!(
             out,
-            "Default severity: {}; reported by `drydock {command}`.",
+            "Default severity: {}; reported by {command}.",
             rule.default_severity
         )?;
         if let Some(docs) = &rule.docs {
