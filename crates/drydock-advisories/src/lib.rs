@@ -32,7 +32,9 @@ use drydock_packages::Inventory;
 
 pub use error::{Error, Result};
 pub use load::{Database, LoadOptions, LoadStats, ecosystem_key};
-pub use matching::{AdvisoryMatch, Matches, image_ecosystem, inventory_ecosystems, match_inventory};
+pub use matching::{
+    AdvisoryMatch, Matches, image_ecosystem, inventory_ecosystems, match_inventory,
+};
 pub use osv::{Affected, Event, Package, Range, Record, parse_record};
 pub use range::{Skipped, Verdict, evaluate, evaluate_range};
 pub use rules::{FIX_AVAILABLE, NO_FIX_YET, RULES};

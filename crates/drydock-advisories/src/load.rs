@@ -139,7 +139,10 @@ impl Database {
             };
             match ecosystem_key(&package.ecosystem) {
                 Some(key) => {
-                    let keep = opts.ecosystems.as_ref().is_none_or(|set| set.contains(&key));
+                    let keep = opts
+                        .ecosystems
+                        .as_ref()
+                        .is_none_or(|set| set.contains(&key));
                     if keep && !package.name.is_empty() {
                         wanted.push((key.clone(), package.name.clone(), i));
                     }
@@ -229,7 +232,10 @@ impl Database {
         let mut buf = Vec::new();
         for i in 0..archive.len() {
             let mut member = archive.by_index(i).map_err(|e| zip_error(&shown, e))?;
-            let member_name = member.name().map_err(|e| zip_error(&shown, e))?.into_owned();
+            let member_name = member
+                .name()
+                .map_err(|e| zip_error(&shown, e))?
+                .into_owned();
             if member.is_dir() || !member_name.ends_with(".json") {
                 continue;
             }
@@ -302,12 +308,21 @@ mod tests {
     #[test]
     fn ecosystem_keys() {
         assert_eq!(ecosystem_key("Debian:12").as_deref(), Some("Debian:12"));
-        assert_eq!(ecosystem_key("Alpine:v3.19").as_deref(), Some("Alpine:v3.19"));
+        assert_eq!(
+            ecosystem_key("Alpine:v3.19").as_deref(),
+            Some("Alpine:v3.19")
+        );
         assert_eq!(
             ecosystem_key("Ubuntu:22.04:LTS").as_deref(),
             Some("Ubuntu:22.04")
         );
-        for other in ["Ubuntu:Pro:18.04:LTS", "PyPI", "Debian", "Debian:", "Red Hat:9"] {
+        for other in [
+            "Ubuntu:Pro:18.04:LTS",
+            "PyPI",
+            "Debian",
+            "Debian:",
+            "Red Hat:9",
+        ] {
             assert_eq!(ecosystem_key(other), None, "{other}");
         }
     }

@@ -50,7 +50,9 @@ const MAX_SUMMARY_CHARS: usize = 160;
 /// packages of `ecosystem` on `distro`, or why there is none.
 pub fn image_ecosystem(distro: Option<&Distro>, ecosystem: Ecosystem) -> Result<String, String> {
     let Some(distro) = distro else {
-        return Err("the image has no os-release file, so its distribution release is unknown".into());
+        return Err(
+            "the image has no os-release file, so its distribution release is unknown".into(),
+        );
     };
     let release = distro.version_id.as_deref();
     let name = distro.pretty_name.as_deref().unwrap_or(&distro.id);
@@ -61,7 +63,9 @@ pub fn image_ecosystem(distro: Option<&Distro>, ecosystem: Ecosystem) -> Result<
             let mut parts = v.split('.');
             match (parts.next(), parts.next()) {
                 (Some(major), Some(minor)) => Ok(format!("Alpine:v{major}.{minor}")),
-                _ => Err(format!("cannot tell the Alpine branch from VERSION_ID {v:?}")),
+                _ => Err(format!(
+                    "cannot tell the Alpine branch from VERSION_ID {v:?}"
+                )),
             }
         }
         (Ecosystem::Deb | Ecosystem::Apk, "debian" | "ubuntu" | "alpine", None) => Err(format!(
@@ -228,23 +232,42 @@ mod tests {
 
     #[test]
     fn summaries_are_one_short_line() {
-        assert_eq!(clean_summary("a\n\tb\u{1b}[31m  c").as_deref(), Some("a b [31m c"));
+        assert_eq!(
+            clean_summary("a\n\tb\u{1b}[31m  c").as_deref(),
+            Some("a b [31m c")
+        );
         assert_eq!(clean_summary(" \n "), None);
         let long = "x".repeat(500);
-        assert_eq!(clean_summary(&long).unwrap().chars().count(), MAX_SUMMARY_CHARS);
+        assert_eq!(
+            clean_summary(&long).unwrap().chars().count(),
+            MAX_SUMMARY_CHARS
+        );
     }
 
     #[test]
     fn ecosystems_of_distributions() {
         let d = |text: &str| Distro::parse(text);
         let debian = d("ID=debian\nVERSION_ID=\"12\"\n");
-        assert_eq!(image_ecosystem(Some(&debian), Ecosystem::Deb), Ok("Debian:12".into()));
+        assert_eq!(
+            image_ecosystem(Some(&debian), Ecosystem::Deb),
+            Ok("Debian:12".into())
+        );
         let alpine = d("ID=alpine\nVERSION_ID=3.19.1\n");
-        assert_eq!(image_ecosystem(Some(&alpine), Ecosystem::Apk), Ok("Alpine:v3.19".into()));
+        assert_eq!(
+            image_ecosystem(Some(&alpine), Ecosystem::Apk),
+            Ok("Alpine:v3.19".into())
+        );
         let ubuntu = d("ID=ubuntu\nVERSION_ID=\"22.04\"\n");
-        assert_eq!(image_ecosystem(Some(&ubuntu), Ecosystem::Deb), Ok("Ubuntu:22.04".into()));
+        assert_eq!(
+            image_ecosystem(Some(&ubuntu), Ecosystem::Deb),
+            Ok("Ubuntu:22.04".into())
+        );
         let sid = d("ID=debian\nVERSION_CODENAME=trixie\n");
-        assert!(image_ecosystem(Some(&sid), Ecosystem::Deb).unwrap_err().contains("VERSION_ID"));
+        assert!(
+            image_ecosystem(Some(&sid), Ecosystem::Deb)
+                .unwrap_err()
+                .contains("VERSION_ID")
+        );
         let fedora = d("ID=fedora\nVERSION_ID=40\n");
         assert!(image_ecosystem(Some(&fedora), Ecosystem::Rpm).is_err());
         assert!(image_ecosystem(None, Ecosystem::Deb).is_err());

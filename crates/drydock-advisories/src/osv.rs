@@ -121,10 +121,16 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_json_position() {
-        let e = parse_record("db.zip:TEST-2.json", b"{\"id\": \"TEST-2\",\n \"affected\": 7}")
-            .unwrap_err();
+        let e = parse_record(
+            "db.zip:TEST-2.json",
+            b"{\"id\": \"TEST-2\",\n \"affected\": 7}",
+        )
+        .unwrap_err();
         let text = e.to_string();
-        assert!(text.starts_with("db.zip:TEST-2.json: line 2 column"), "{text}");
+        assert!(
+            text.starts_with("db.zip:TEST-2.json: line 2 column"),
+            "{text}"
+        );
         let e = parse_record("a.json", b"{\"aliases\": []}").unwrap_err();
         assert!(e.to_string().contains("missing field `id`"), "{e}");
     }

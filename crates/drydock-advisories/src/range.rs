@@ -78,11 +78,8 @@ fn points(events: &[Event]) -> Vec<Point<'_>> {
 
 /// Evaluates one `ECOSYSTEM` range. `Err(())` when one of its versions is
 /// not valid for `ecosystem` (the range cannot be judged).
-pub fn evaluate_range(
-    ecosystem: Ecosystem,
-    version: &str,
-    range: &Range,
-) -> Result<Verdict, ()> {
+#[allow(clippy::result_unit_err)]
+pub fn evaluate_range(ecosystem: Ecosystem, version: &str, range: &Range) -> Result<Verdict, ()> {
     let mut points = points(&range.events);
     if points
         .iter()
@@ -244,7 +241,11 @@ mod tests {
         assert_eq!(deb("2.0-1", &[("i", "0")]), UNFIXED);
         assert_eq!(deb("2.0-1", &[("i", "1.5-1")]), UNFIXED);
         assert_eq!(deb("1.4-9", &[("i", "1.5-1")]), NO);
-        assert_eq!(deb("1.5-1", &[("i", "1.5-1")]), UNFIXED, "introduced is inclusive");
+        assert_eq!(
+            deb("1.5-1", &[("i", "1.5-1")]),
+            UNFIXED,
+            "introduced is inclusive"
+        );
     }
 
     #[test]
@@ -259,7 +260,12 @@ mod tests {
     #[test]
     fn several_stretches_in_one_range() {
         // Introduced, fixed, reintroduced (a regression), fixed again.
-        let r = [("i", "1.0-1"), ("f", "1.2-1"), ("i", "2.0-1"), ("f", "2.3-1")];
+        let r = [
+            ("i", "1.0-1"),
+            ("f", "1.2-1"),
+            ("i", "2.0-1"),
+            ("f", "2.3-1"),
+        ];
         assert_eq!(deb("0.5-1", &r), NO);
         assert_eq!(deb("1.1-1", &r), fixed("1.2-1"));
         assert_eq!(deb("1.5-1", &r), NO, "between the stretches");
@@ -290,7 +296,11 @@ mod tests {
     fn apk_ordering_is_used_for_alpine() {
         let r = range(&[("i", "0"), ("f", "1.2.4_p1-r0")]);
         let v = |s| evaluate_range(Ecosystem::Apk, s, &r).unwrap();
-        assert_eq!(v("1.2.4-r9"), fixed("1.2.4_p1-r0"), "_p sorts after the release");
+        assert_eq!(
+            v("1.2.4-r9"),
+            fixed("1.2.4_p1-r0"),
+            "_p sorts after the release"
+        );
         assert_eq!(v("1.2.4_p1-r0"), NO);
         assert_eq!(v("1.2.10-r0"), NO, "numeric, not lexical");
     }
@@ -320,7 +330,10 @@ mod tests {
         assert_eq!(evaluate(Ecosystem::Deb, "1.6-1", &two).0, fixed("1.7-1"));
         assert_eq!(evaluate(Ecosystem::Deb, "1.7-1", &two).0, NO);
         let open = affected(
-            vec![range(&[("i", "0"), ("f", "1.5-1")]), range(&[("i", "1.0-1")])],
+            vec![
+                range(&[("i", "0"), ("f", "1.5-1")]),
+                range(&[("i", "1.0-1")]),
+            ],
             &[],
         );
         assert_eq!(evaluate(Ecosystem::Deb, "1.2-1", &open).0, UNFIXED);

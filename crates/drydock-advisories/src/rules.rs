@@ -14,7 +14,9 @@ pub static RULES: &[RuleInfo] = &[
     RuleInfo {
         code: B(FIX_AVAILABLE.0),
         name: B(FIX_AVAILABLE.1),
-        summary: B("An installed package is affected by an advisory that its distribution has fixed"),
+        summary: B(
+            "An installed package is affected by an advisory that its distribution has fixed",
+        ),
         default_severity: Severity::Warning,
         hadolint: None,
         docs: Some(B(r#"## What it does

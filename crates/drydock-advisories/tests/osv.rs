@@ -92,7 +92,11 @@ fn debian_packages_match_by_source_package_and_version() {
         ]
     );
     let m = match_inventory(&db, &inventory);
-    let tls = m.matches.iter().find(|m| m.id == "DRYDOCK-TEST-DEB-1").unwrap();
+    let tls = m
+        .matches
+        .iter()
+        .find(|m| m.id == "DRYDOCK-TEST-DEB-1")
+        .unwrap();
     assert_eq!(tls.layer, 0, "the lowest layer of the binaries");
     assert_eq!(tls.aliases, ["CVE-2099-0001"]);
     assert_eq!(tls.ecosystem, "Debian:12");
@@ -110,9 +114,19 @@ fn alpine_packages_match_by_origin_and_name_with_apk_ordering() {
         distro: Some(Distro::parse("ID=alpine\nVERSION_ID=3.19.1\n")),
         packages: vec![
             // Origin `tlslib`: found through its origin.
-            package(Ecosystem::Apk, "libtls3", "3.1.4-r4", ("tlslib", "3.1.4-r4")),
+            package(
+                Ecosystem::Apk,
+                "libtls3",
+                "3.1.4-r4",
+                ("tlslib", "3.1.4-r4"),
+            ),
             // Listed in `versions`, exactly.
-            package(Ecosystem::Apk, "busytool", "1.36.1-r15", ("busytool", "1.36.1-r15")),
+            package(
+                Ecosystem::Apk,
+                "busytool",
+                "1.36.1-r15",
+                ("busytool", "1.36.1-r15"),
+            ),
         ],
         notes: vec![],
     };
@@ -130,7 +144,10 @@ fn alpine_packages_match_by_origin_and_name_with_apk_ordering() {
     let mut newer = inventory.clone();
     newer.packages[0].version = "3.1.4-r10".into();
     newer.packages[1].version = "1.36.1-r17".into();
-    assert!(ids(&db, &newer).is_empty(), "-r10 > -r5 numerically; r17 not listed");
+    assert!(
+        ids(&db, &newer).is_empty(),
+        "-r10 > -r5 numerically; r17 not listed"
+    );
 }
 
 #[test]
@@ -144,7 +161,12 @@ fn unmatched_distributions_and_missing_data_are_notices() {
     );
     let fedora = Inventory {
         distro: Some(Distro::parse("ID=fedora\nVERSION_ID=40\n")),
-        packages: vec![package(Ecosystem::Rpm, "bash", "5.2-1.fc40", ("bash", "5.2-1.fc40"))],
+        packages: vec![package(
+            Ecosystem::Rpm,
+            "bash",
+            "5.2-1.fc40",
+            ("bash", "5.2-1.fc40"),
+        )],
         notes: vec![],
     };
     let m = match_inventory(&db, &fedora);
@@ -161,7 +183,10 @@ fn loading_can_keep_only_the_image_ecosystems() {
         ..LoadOptions::default()
     };
     let db = Database::load(&fixtures(), &opts).unwrap();
-    assert_eq!(db.stats.kept, 5, "DEB-1, 2, 3, 5, 6: not withdrawn DEB-4, Alpine or PyPI");
+    assert_eq!(
+        db.stats.kept, 5,
+        "DEB-1, 2, 3, 5, 6: not withdrawn DEB-4, Alpine or PyPI"
+    );
     assert!(db.stats.ecosystems.contains_key("Alpine:v3.19"));
     assert_eq!(ids(&db, &inventory).len(), 3);
 }
@@ -222,7 +247,10 @@ fn malformed_input_is_an_error_naming_file_and_position() {
         &zip_path,
         &[
             ("GOOD-1.json", br#"{"id": "GOOD-1"}"#),
-            ("BAD-1.json", b"{\"id\": \"BAD-1\",\n  \"affected\": [{\"ranges\": 3}]}"),
+            (
+                "BAD-1.json",
+                b"{\"id\": \"BAD-1\",\n  \"affected\": [{\"ranges\": 3}]}",
+            ),
         ],
     );
     let e = Database::load(&zip_path, &LoadOptions::default()).unwrap_err();

@@ -60,10 +60,7 @@ pub fn recorded_base(image: &Image) -> Option<Recorded> {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let (name, evidence) = match (
-        value(labels, BASE_NAME),
-        value(&annotations, BASE_NAME),
-    ) {
+    let (name, evidence) = match (value(labels, BASE_NAME), value(&annotations, BASE_NAME)) {
         (Some(n), _) => (n, Evidence::Labels),
         (None, Some(n)) => (n, Evidence::Annotations),
         (None, None) => return None,
@@ -157,7 +154,9 @@ mod tests {
             config.to_string().into_bytes(),
             "config",
             None,
-            (0..layers).map(|i| Layer::new(i, format!("l{i}"))).collect(),
+            (0..layers)
+                .map(|i| Layer::new(i, format!("l{i}")))
+                .collect(),
         )
         .unwrap();
         image.raw_manifest = manifest.map(|m| m.to_string().into_bytes());

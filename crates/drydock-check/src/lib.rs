@@ -36,9 +36,7 @@ use drydock_image::{Image, ImageConfig};
 use drydock_registry::{BlockingClient, ClientConfig, Digest, Platform, Reference};
 
 pub use base::{BASE_DIGEST, BASE_NAME, Evidence, Recorded, history_hint, recorded_base};
-pub use rules::{
-    BASE_GONE, BASE_MOVED, BASE_UNKNOWN, REBUILD_OVERDUE, RULES, SECURITY_UPDATE,
-};
+pub use rules::{BASE_GONE, BASE_MOVED, BASE_UNKNOWN, REBUILD_OVERDUE, RULES, SECURITY_UPDATE};
 
 /// `Result<T, drydock_check::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,7 +12,11 @@ use drydock_image::{ImageSource, OpenOptions};
 use crate::cli::{AdvisoriesArgs, GlobalArgs};
 use crate::output::Output;
 
-pub fn run(args: AdvisoriesArgs, _global: &GlobalArgs, output: &Output) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: AdvisoriesArgs,
+    _global: &GlobalArgs,
+    output: &Output,
+) -> anyhow::Result<ExitCode> {
     let source = open(&args.image, &args.platform)?;
     let report = advisories_report(&*source, &args.image, &args.osv)?;
     output.report(&report, Some(Severity::Warning))
@@ -28,7 +32,11 @@ pub fn open(image: &str, platform: &str) -> anyhow::Result<Box<dyn ImageSource>>
 }
 
 /// Lists the image's packages, loads the OSV records of its ecosystems from `osv` and matches them.
-pub fn advisories_report(source: &dyn ImageSource, image: &str, osv: &Path) -> anyhow::Result<Report> {
+pub fn advisories_report(
+    source: &dyn ImageSource,
+    image: &str,
+    osv: &Path,
+) -> anyhow::Result<Report> {
     let started = Instant::now();
     let inventory = drydock_packages::inventory(source)
         .with_context(|| format!("cannot list the packages of {image}"))?;

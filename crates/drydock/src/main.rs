@@ -1,8 +1,8 @@
 //! The `drydock` command: a thin layer that parses arguments, loads configuration, runs one
 //! library crate's job and renders its report.
 
-mod build;
 mod advisories;
+mod build;
 mod check;
 mod cli;
 mod lint;

@@ -12,7 +12,10 @@ use drydock_lint::rules::ALL;
 const IMAGE_RULES: [(&[RuleInfo], &str); 4] = [
     (drydock_scan::RULES, "`drydock scan`"),
     (drydock_updates::RULES, "`drydock updates`"),
-    (drydock_advisories::RULES, "`drydock advisories` and `drydock check --osv`"),
+    (
+        drydock_advisories::RULES,
+        "`drydock advisories` and `drydock check --osv`",
+    ),
     (drydock_check::RULES, "`drydock check`"),
 ];
 

@@ -87,28 +87,47 @@ fn a_moved_base_tag_is_reported_with_both_digests() {
     rig.push(&app).unwrap();
 
     let out = drydock(&["--format", "json", "check", &app]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert!(codes(&report).is_empty(), "{report}");
     let notes = notices(&report);
     assert!(notes[0].starts_with("verdict: up to date"), "{notes:?}");
     assert!(
-        notes.contains(&format!("base: {base} (image labels), unchanged at {built_on}")),
+        notes.contains(&format!(
+            "base: {base} (image labels), unchanged at {built_on}"
+        )),
         "{notes:?}"
     );
 
     // The publisher rebuilds the base and pushes it to the same tag.
-    build(rig, &format!("FROM {base}\nRUN echo 2 > /etc/base-revision\n"), &base, &[]);
+    build(
+        rig,
+        &format!("FROM {base}\nRUN echo 2 > /etc/base-revision\n"),
+        &base,
+        &[],
+    );
     let moved_to = rig.push(&base).unwrap();
     assert_ne!(moved_to, built_on);
 
     let out = drydock(&["--format", "json", "check", &app]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(codes(&report), ["DD801"], "{report}");
     let message = report["findings"][0]["message"].as_str().unwrap();
     assert!(
-        message.contains(&format!("built on {built_on}, the tag now points to {moved_to}")),
+        message.contains(&format!(
+            "built on {built_on}, the tag now points to {moved_to}"
+        )),
         "{message}"
     );
     assert!(notices(&report)[0].starts_with("verdict: rebuild — the base image moved"));
@@ -144,10 +163,20 @@ fn the_base_is_found_among_candidates_by_layer_prefix() {
     let rig = Rig::shared();
     let (base, base_digest) = own_base(rig, "drydock/check-prefix-base");
     let other = rig.image_ref("drydock/check-other", "1");
-    build(rig, &format!("FROM {base}\nRUN echo other > /other\n"), &other, &[]);
+    build(
+        rig,
+        &format!("FROM {base}\nRUN echo other > /other\n"),
+        &other,
+        &[],
+    );
     rig.push(&other).unwrap();
     let app = rig.image_ref("drydock/check-unlabelled", "1");
-    build(rig, &format!("FROM {base}\nRUN echo app > /app.txt\n"), &app, &[]);
+    build(
+        rig,
+        &format!("FROM {base}\nRUN echo app > /app.txt\n"),
+        &app,
+        &[],
+    );
     rig.push(&app).unwrap();
 
     // No labels, no candidates: the base is unknown (info: exit 0).
@@ -156,8 +185,15 @@ fn the_base_is_found_among_candidates_by_layer_prefix() {
     let report = json(&out);
     assert_eq!(codes(&report), ["DD803"], "{report}");
 
-    let out = drydock(&["--format", "json", "check", "--base", &other, "--base", &base, &app]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = drydock(&[
+        "--format", "json", "check", "--base", &other, "--base", &base, &app,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert!(codes(&report).is_empty(), "{report}");
     let notes = notices(&report);
@@ -168,14 +204,21 @@ fn the_base_is_found_among_candidates_by_layer_prefix() {
         "{notes:?}"
     );
     assert!(
-        notes.iter().any(|n| n.starts_with(&format!("--base {other}: not the base"))),
+        notes
+            .iter()
+            .any(|n| n.starts_with(&format!("--base {other}: not the base"))),
         "{notes:?}"
     );
 
     // Labels naming a tag the registry does not have: the base is gone.
     let gone = rig.image_ref("drydock/check-deleted-base", "1");
     let orphan = rig.image_ref("drydock/check-orphan", "1");
-    build(rig, &format!("FROM {base}\n"), &orphan, &[(BASE_NAME, &gone)]);
+    build(
+        rig,
+        &format!("FROM {base}\n"),
+        &orphan,
+        &[(BASE_NAME, &gone)],
+    );
     rig.push(&orphan).unwrap();
     let out = drydock(&["--format", "json", "check", &orphan]);
     assert_eq!(out.status.code(), Some(1));
@@ -204,8 +247,11 @@ fn write_osv_zip(path: &Path) {
     ];
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for (id, json) in records {
-        zip.start_file(format!("{id}.json"), zip::write::SimpleFileOptions::default())
-            .unwrap();
+        zip.start_file(
+            format!("{id}.json"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
         zip.write_all(json.as_bytes()).unwrap();
     }
     zip.finish().unwrap();
@@ -226,7 +272,12 @@ fn advisories_match_the_debian_base_by_source_package() {
         "--osv",
         osv.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(codes(&report), ["DD701", "DD702"], "{report}");
     let fixable = report["findings"][0]["message"].as_str().unwrap();
@@ -240,16 +291,28 @@ fn advisories_match_the_debian_base_by_source_package() {
     assert!(unfixed.contains("no fix yet in Debian:12"), "{unfixed}");
     let notes = notices(&report);
     assert!(
-        notes.iter().any(|n| n.contains("ignored 1 records of ecosystems drydock does not match: npm (1)")),
+        notes
+            .iter()
+            .any(|n| n.contains("ignored 1 records of ecosystems drydock does not match: npm (1)")),
         "{notes:?}"
     );
 
     // `check --osv` weighs the fixable advisory into the verdict.
-    let out = drydock(&["--format", "json", "check", "--osv", osv.to_str().unwrap(), &base]);
+    let out = drydock(&[
+        "--format",
+        "json",
+        "check",
+        "--osv",
+        osv.to_str().unwrap(),
+        &base,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
     let found = codes(&report);
-    assert!(found.contains(&"DD701".to_owned()) && found.contains(&"DD803".to_owned()), "{found:?}");
+    assert!(
+        found.contains(&"DD701".to_owned()) && found.contains(&"DD803".to_owned()),
+        "{found:?}"
+    );
     assert!(
         notices(&report)[0].contains("vulnerable-package-fix-available (1)"),
         "{:?}",
