@@ -145,14 +145,14 @@ struct Pipelined {
 /// How a layer's decoder runs: compressed layers on their own thread
 /// (decompression is the largest cost), plain tars in the reader's thread.
 enum Stage {
-    Inline(Decoder),
+    Inline(Box<Decoder>),
     Pipelined(Pipelined),
 }
 
 impl Stage {
     fn finish(self) -> io::Result<Decoder> {
         match self {
-            Stage::Inline(d) => Ok(d),
+            Stage::Inline(d) => Ok(*d),
             Stage::Pipelined(p) => p.finish(),
         }
     }
@@ -317,7 +317,7 @@ impl LayerStream {
         let diff_from_blob = matches!(decoder, Decoder::Plain(_)) && blob_alg == alg;
         Ok(Self {
             decoder: Some(match decoder {
-                Decoder::Plain(_) => Stage::Inline(decoder),
+                Decoder::Plain(_) => Stage::Inline(Box::new(decoder)),
                 _ => Stage::Pipelined(Pipelined::start(decoder)),
             }),
             label,
