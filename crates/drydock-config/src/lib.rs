@@ -68,6 +68,10 @@ struct File {
     rules: RulesConfig,
     #[serde(default)]
     scan: ScanConfig,
+    /// `[watch]` is read and checked by drydock-watch (`Config::source`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    watch: Option<serde::de::IgnoredAny>,
 }
 
 /// An error in a configuration file, with its place.
@@ -139,6 +143,11 @@ impl Config {
                 })
             }
         }
+    }
+
+    /// The file's text (empty without a file), for sections other crates read.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// An error about the value at `span` of this configuration's file.

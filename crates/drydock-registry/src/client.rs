@@ -721,15 +721,19 @@ impl Client {
         let operation = format!("token for {scope}");
         let resp = match &credential {
             Credential::IdentityToken(refresh) => {
-                let mut form = url::form_urlencoded::Serializer::new(String::new());
-                form.append_pair("grant_type", "refresh_token")
-                    .append_pair("client_id", "drydock")
-                    .append_pair("scope", scope)
-                    .append_pair("refresh_token", refresh.expose());
-                if let Some(s) = service {
-                    form.append_pair("service", s);
-                }
-                let body = form.finish();
+                // Built in a block: the serializer is not `Send` and must not
+                // live across the await below (the client's futures are `Send`).
+                let body = {
+                    let mut form = url::form_urlencoded::Serializer::new(String::new());
+                    form.append_pair("grant_type", "refresh_token")
+                        .append_pair("client_id", "drydock")
+                        .append_pair("scope", scope)
+                        .append_pair("refresh_token", refresh.expose());
+                    if let Some(s) = service {
+                        form.append_pair("service", s);
+                    }
+                    form.finish()
+                };
                 self.execute(reference, &operation, || {
                     self.inner
                         .http

@@ -5,6 +5,7 @@
 //!   `containerd`, `--bridge=none`, reachable via a unix socket),
 //! * a registry ([`Registry`]: Debian `docker-registry`, distribution 2.8),
 //! * an apt repository served over HTTP ([`AptRepo`]),
+//! * on demand, a PostgreSQL cluster ([`Postgres`], started by the tests that need it),
 //!
 //! and provides a cached Debian bookworm minbase image built with
 //! mmdebstrap ([`Rig::base_image`]).
@@ -29,12 +30,14 @@ pub mod base;
 pub mod engine;
 pub mod http;
 pub mod oci;
+pub mod postgres;
 pub mod proc;
 pub mod registry;
 
 pub use apt::{AptRepo, DebPackage};
 pub use engine::{BuildInput, BuildOpts, BuildOutput, Engine, Mount, Network, RunOpts, RunOutput};
 pub use oci::{SavedImage, docker_archive_to_oci, verify_oci_layout};
+pub use postgres::Postgres;
 pub use registry::{NotificationEndpoint, Registry, RegistryConfig};
 
 /// The rig's error: a message with enough context to act on.

@@ -113,6 +113,11 @@ pub enum Command {
     /// updates). Nothing changed: no build, the image is reported fresh. Lints the Dockerfile first,
     /// refuses secret-looking build arguments, and labels the image with its provenance.
     Build(BuildArgs),
+    /// Run the watch service (`[watch]` in drydock.toml, see docs/watch.md): polls registries and
+    /// takes their push notifications, marks images whose base moved, that are too old or miss
+    /// security fixes as stale, notifies (signed webhook, Slack) and triggers rebuilds through a
+    /// durable outbox; serves a JSON API, /metrics, /healthz and a dashboard.
+    Watch(WatchArgs),
     /// Does the image need a rebuild? Identifies its base (OCI base labels or annotations, else
     /// the `--base` candidate whose layers begin the image), asks the base's registry whether the
     /// tag moved since the build, applies the age policy, and with `--osv` matches advisories.
@@ -317,6 +322,17 @@ pub enum RefreshOn {
     All,
     /// None: only moved bases and context changes rebuild.
     None,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Check everything once, deliver what is due, print each image's status and exit (1 when an
+    /// image is stale, 2 when a check failed) instead of serving.
+    #[arg(long)]
+    pub once: bool,
+    /// Listen on this address instead of `[watch] listen`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod rules;
 mod sbom;
 mod scan;
 mod updates;
+mod watch;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,7 +28,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    // The service logs what it does by default.
+    let service = matches!(&cli.command, Command::Watch(a) if !a.once);
+    init_logging(if service {
+        cli.global.verbose.max(1)
+    } else {
+        cli.global.verbose
+    });
     let output = Output::new(&cli.global);
     match run(cli, &output) {
         Ok(code) => code,
@@ -45,6 +52,7 @@ fn run(cli: Cli, output: &Output) -> anyhow::Result<ExitCode> {
         Command::Sbom(args) => sbom::run(args, &cli.global),
         Command::Updates(args) => updates::run(args, output),
         Command::Build(args) => build::run(args, &cli.global),
+        Command::Watch(args) => watch::run(args, &cli.global),
         Command::Check(args) => check::run(args, &cli.global, output),
         Command::Advisories(args) => advisories::run(args, &cli.global, output),
         Command::Rules => rules::list(cli.global.format),

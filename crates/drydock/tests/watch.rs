@@ -1,0 +1,446 @@
+//! `drydock watch` end to end, with real components: the rig's registry
+//! (sending push notifications to drydock), images built and pushed by the
+//! rig's dockerd, drydock run as a process (and killed with SIGKILL), a
+//! webhook receiver, and the dashboard rendered by headless Chromium.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use drydock_rig::registry::free_port;
+use drydock_rig::{BuildInput, BuildOpts, NotificationEndpoint, RegistryConfig, Rig, http};
+use serde_json::Value;
+
+const REGISTRY_TOKEN: &str = "registry-sends-this";
+const API_TOKEN: &str = "api-token-for-tests";
+const HOOK_SECRET: &str = "hmac-secret-for-tests";
+
+/// The port the registry sends notifications to (the notification test's drydock listens there).
+fn hook_addr() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| free_port().unwrap())
+}
+
+fn rig() -> &'static Rig {
+    static RIG: OnceLock<Rig> = OnceLock::new();
+    RIG.get_or_init(|| {
+        let endpoint =
+            NotificationEndpoint::new("drydock", format!("http://{}/hooks/registry", hook_addr()))
+                .header("Authorization", format!("Bearer {REGISTRY_TOKEN}"));
+        Rig::builder()
+            .registry_config(RegistryConfig::new().notify(endpoint))
+            .start()
+            .expect("rig with registry notifications")
+    })
+}
+
+/// Pushes a base image as `<ns>/base:1`; `rev` makes a new digest.
+fn push_base(ns: &str, rev: &str) -> String {
+    let rig = rig();
+    let root = rig.base_image().unwrap();
+    let tag = rig.image_ref(&format!("{ns}/base"), "1");
+    rig.build(
+        &BuildInput::Dockerfile(format!("FROM {root}\nLABEL drydock.test.rev=\"{rev}\"\n")),
+        &tag,
+        &BuildOpts::default(),
+    )
+    .unwrap();
+    rig.push(&tag).unwrap()
+}
+
+/// Builds and pushes `<ns>/app:1` on `<ns>/base:1`; returns its Dockerfile's directory.
+fn push_app(ns: &str, dir: &Path) {
+    let rig = rig();
+    let base = rig.image_ref(&format!("{ns}/base"), "1");
+    let dockerfile = format!("FROM {base}\nLABEL drydock.test.app=\"{ns}\"\nCMD [\"/bin/true\"]\n");
+    std::fs::write(dir.join("Dockerfile"), &dockerfile).unwrap();
+    let tag = rig.image_ref(&format!("{ns}/app"), "1");
+    rig.build(
+        &BuildInput::Dockerfile(dockerfile),
+        &tag,
+        &BuildOpts::default(),
+    )
+    .unwrap();
+    rig.push(&tag).unwrap();
+}
+
+/// A `drydock watch` process, SIGKILLed on drop.
+struct Service {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Service {
+    fn start(dir: &Path, addr: SocketAddr) -> Service {
+        let log = dir.join(format!("drydock-{}.log", addr.port()));
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+            .args(["watch", "--config"])
+            .arg(dir.join("drydock.toml"))
+            .arg("--listen")
+            .arg(addr.to_string())
+            .env("TEST_API_TOKEN", API_TOKEN)
+            .env("TEST_REGISTRY_TOKEN", REGISTRY_TOKEN)
+            .env("TEST_HOOK_SECRET", HOOK_SECRET)
+            .env("DOCKER_CONFIG", dir.join("docker-config"))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let s = Service { child, addr, log };
+        s.wait_for("healthz", Duration::from_secs(30), |svc| {
+            http::get(svc.addr, "/healthz", &[])
+                .ok()
+                .filter(|r| r.status == 200)
+                .map(|_| ())
+        });
+        s
+    }
+
+    fn api(&self, path: &str) -> Value {
+        let auth = format!("Bearer {API_TOKEN}");
+        let r = http::get(self.addr, path, &[("Authorization", &auth)]).unwrap();
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        serde_json::from_slice(&r.body).unwrap()
+    }
+
+    fn image(&self, reference: &str) -> Value {
+        let images = self.api("/api/v1/images");
+        images["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["reference"] == reference)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut f: impl FnMut(&Self) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = f(self) {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; log:\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_status(&self, reference: &str, status: &str, timeout: Duration) -> Value {
+        self.wait_for(&format!("{reference} to be {status}"), timeout, |s| {
+            let i = s.image(reference);
+            (i["status"] == status).then_some(i)
+        })
+    }
+}
+
+fn write_config(dir: &Path, ns: &str, schedule: &str, extra: &str) -> String {
+    let app = rig().image_ref(&format!("{ns}/app"), "1");
+    std::fs::create_dir_all(dir.join("docker-config")).unwrap();
+    std::fs::write(
+        dir.join("drydock.toml"),
+        format!(
+            "[watch]\ndata-dir = \"state\"\nschedule = \"{schedule}\"\napi-token-env = \"TEST_API_TOKEN\"\n\
+             registry-token-env = \"TEST_REGISTRY_TOKEN\"\npublic-dashboard = true\n{extra}\n\
+             [[watch.image]]\nname = \"{app}\"\ndockerfile = \"Dockerfile\"\n"
+        ),
+    )
+    .unwrap();
+    app
+}
+
+/// A webhook receiver: every request's headers (lower-cased) and body.
+struct Receiver {
+    requests: mpsc::Receiver<(BTreeMap<String, String>, Vec<u8>)>,
+}
+
+impl Receiver {
+    fn start(addr: SocketAddr) -> Receiver {
+        let listener = TcpListener::bind(addr).unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut headers = BTreeMap::new();
+                let mut line = String::new();
+                let _ = r.read_line(&mut line);
+                line.clear();
+                while r.read_line(&mut line).unwrap_or(0) > 0 && !line.trim().is_empty() {
+                    if let Some((k, v)) = line.split_once(':') {
+                        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                    }
+                    line.clear();
+                }
+                let len = headers
+                    .get("content-length")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                if r.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                if tx.send((headers, body)).is_err() {
+                    return;
+                }
+            }
+        });
+        Receiver { requests: rx }
+    }
+
+    fn next(&self, timeout: Duration) -> (BTreeMap<String, String>, Value) {
+        let (h, body) = self
+            .requests
+            .recv_timeout(timeout)
+            .expect("no webhook arrived");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let signature = h.get("drydock-signature").expect("signature header");
+        assert!(
+            drydock_watch::outbox::verify(HOOK_SECRET, signature, &body, now, 300),
+            "bad signature {signature}"
+        );
+        assert!(!drydock_watch::outbox::verify(
+            "wrong", signature, &body, now, 300
+        ));
+        (h, serde_json::from_slice(&body).unwrap())
+    }
+}
+
+fn chromium(args: &[&str], url: &str) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("/usr/bin/chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1366,768",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium (apt-get install chromium)");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn a_pushed_base_is_recorded_within_2s_marks_its_images_stale_and_notifies() {
+    let ns = "notified";
+    let dir = tempfile::tempdir().unwrap();
+    let receiver_addr = free_port().unwrap();
+    let receiver = Receiver::start(receiver_addr);
+    let old_base = push_base(ns, "1");
+    push_app(ns, dir.path());
+    // Polling once an hour: only the registry's notification can be fast.
+    let app = write_config(
+        dir.path(),
+        ns,
+        "0 0 * * * *",
+        &format!(
+            "[[watch.notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{receiver_addr}/drydock\"\nsecret-env = \"TEST_HOOK_SECRET\"\n"
+        ),
+    );
+    let svc = Service::start(dir.path(), hook_addr());
+    let fresh = svc.wait_status(&app, "fresh", Duration::from_secs(30));
+    assert_eq!(fresh["base"]["source"], "dockerfile");
+    assert_eq!(fresh["base"]["current"], old_base);
+
+    let new_base = push_base(ns, "2");
+    let pushed = Instant::now();
+    let stale = svc.wait_status(&app, "stale", Duration::from_secs(2));
+    eprintln!("stale {:?} after the push", pushed.elapsed());
+    assert_eq!(stale["base"]["current"], new_base);
+    assert_eq!(stale["base"]["built_on"], old_base);
+    assert!(
+        stale["reason"].as_str().unwrap().contains("moved"),
+        "{stale}"
+    );
+
+    let (headers, event) = receiver.next(Duration::from_secs(10));
+    assert_eq!(event["kind"], "base-updated");
+    assert_eq!(event["old_digest"], old_base);
+    assert_eq!(event["new_digest"], new_base);
+    assert_eq!(event["images"][0]["reference"], app.as_str());
+    assert_eq!(headers["idempotency-key"], event["id"].as_str().unwrap());
+    assert_eq!(headers["drydock-event"], "base-updated");
+
+    // The API's other views agree.
+    let findings = svc.api("/api/v1/findings");
+    assert_eq!(findings["findings"][0]["code"], "DD601", "{findings}");
+    let events = svc.api("/api/v1/events");
+    assert_eq!(events["events"][0]["id"], event["id"]);
+    let metrics = http::get(svc.addr, "/metrics", &[]).unwrap().text();
+    assert!(
+        metrics.contains("drydock_watch_images{status=\"stale\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("drydock_watch_registry_notifications_total"),
+        "{metrics}"
+    );
+    // The API wants its token.
+    assert_eq!(
+        http::get(svc.addr, "/api/v1/images", &[]).unwrap().status,
+        401
+    );
+    // A notification without the registry's token is refused.
+    let r = http::request(
+        svc.addr,
+        "POST",
+        "/hooks/registry",
+        &[("Content-Type", "application/json")],
+        b"{\"events\":[]}",
+    )
+    .unwrap();
+    assert_eq!(r.status, 401);
+
+    // The dashboard, rendered by a real browser without JavaScript.
+    let url = format!("http://{}/", svc.addr);
+    let dom = String::from_utf8(
+        chromium(
+            &["--blink-settings=scriptEnabled=false", "--dump-dom"],
+            &url,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let row = dom
+        .split("<tr ")
+        .find(|r| r.contains(&format!(">{app}<")))
+        .unwrap_or_else(|| panic!("no row for {app} in\n{dom}"));
+    assert!(row.contains("data-status=\"stale\""), "{row}");
+    assert!(
+        row.contains("<strong>yes</strong>"),
+        "base moved column: {row}"
+    );
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("watch-dashboard.png");
+    let _ = std::fs::remove_file(&shot);
+    chromium(&[&format!("--screenshot={}", shot.display())], &url);
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    println!("dashboard screenshot: {}", shot.display());
+    let detail = String::from_utf8(
+        chromium(
+            &["--dump-dom"],
+            &format!(
+                "http://{}/image?reference={}",
+                svc.addr,
+                app.replace('/', "%2F").replace(':', "%3A")
+            ),
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        detail.contains("base-updated") && detail.contains("DD601"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn without_notifications_polling_finds_a_moved_base_within_one_interval() {
+    let ns = "polled";
+    let dir = tempfile::tempdir().unwrap();
+    push_base(ns, "1");
+    push_app(ns, dir.path());
+    let app = write_config(dir.path(), ns, "*/3 * * * * *", "");
+    // Not the notification port: this service hears only what it polls.
+    let svc = Service::start(dir.path(), free_port().unwrap());
+    svc.wait_status(&app, "fresh", Duration::from_secs(30));
+    let new_base = push_base(ns, "2");
+    let pushed = Instant::now();
+    // One interval (3 s), plus the cycle itself.
+    let stale = svc.wait_status(&app, "stale", Duration::from_secs(5));
+    eprintln!("polling noticed after {:?}", pushed.elapsed());
+    assert_eq!(stale["base"]["current"], new_base);
+    let notifications = http::get(svc.addr, "/metrics", &[]).unwrap().text();
+    assert!(
+        notifications.contains("drydock_watch_registry_notifications_total 0"),
+        "{notifications}"
+    );
+}
+
+#[test]
+fn events_survive_kill_9_while_the_receiver_is_down() {
+    let ns = "outbox";
+    let dir = tempfile::tempdir().unwrap();
+    let receiver_addr = free_port().unwrap(); // nothing listens yet
+    push_base(ns, "1");
+    push_app(ns, dir.path());
+    let app = write_config(
+        dir.path(),
+        ns,
+        "*/1 * * * * *",
+        &format!(
+            "[[watch.notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{receiver_addr}/drydock\"\nsecret-env = \"TEST_HOOK_SECRET\"\n"
+        ),
+    );
+    let svc = Service::start(dir.path(), free_port().unwrap());
+    svc.wait_status(&app, "fresh", Duration::from_secs(30));
+    push_base(ns, "2");
+    svc.wait_status(&app, "stale", Duration::from_secs(5));
+    let events = svc.api("/api/v1/events");
+    let key = events["events"][0]["id"].as_str().unwrap().to_owned();
+    // Delivery has been tried and failed at least once.
+    svc.wait_for("a failed delivery", Duration::from_secs(10), |s| {
+        let m = http::get(s.addr, "/metrics", &[]).unwrap().text();
+        (!m.contains("drydock_watch_delivery_failures_total 0")
+            && m.contains("drydock_watch_outbox_pending 1"))
+        .then_some(())
+    });
+    let addr = svc.addr;
+    let mut svc = svc;
+    svc.child.kill().unwrap(); // SIGKILL
+    svc.child.wait().unwrap();
+    drop(svc);
+
+    let receiver = Receiver::start(receiver_addr);
+    let svc = Service::start(dir.path(), addr);
+    let (headers, event) = receiver.next(Duration::from_secs(15));
+    assert_eq!(headers["idempotency-key"], key);
+    assert_eq!(event["id"], key.as_str());
+    assert_eq!(event["kind"], "base-updated");
+    svc.wait_for("an empty outbox", Duration::from_secs(10), |s| {
+        (s.api("/api/v1/status")["outbox_pending"] == 0).then_some(())
+    });
+}
