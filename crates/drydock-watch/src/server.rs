@@ -22,8 +22,13 @@ use crate::metrics::Metrics;
 use crate::store::{EventRow, ImageRow, RefState, Store};
 use crate::watcher::now_ms;
 
-/// Media type of registry notification envelopes.
-pub const NOTIFICATION_MEDIA_TYPE: &str = "application/vnd.docker.distribution.events.v2+json";
+/// Media types of registry notification envelopes: distribution 2.x sends
+/// `v1`, distribution 3 sends `v2`; the envelope fields drydock reads are the same.
+pub const NOTIFICATION_MEDIA_TYPES: [&str; 3] = [
+    "application/vnd.docker.distribution.events.v1+json",
+    "application/vnd.docker.distribution.events.v2+json",
+    "application/json",
+];
 /// Largest accepted notification envelope.
 const MAX_ENVELOPE: usize = 1 << 20;
 
@@ -224,15 +229,22 @@ async fn registry_hook(State(s): State<AppState>, headers: HeaderMap, body: Byte
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if media != NOTIFICATION_MEDIA_TYPE && media != "application/json" {
+    if !NOTIFICATION_MEDIA_TYPES.contains(&media) {
+        tracing::warn!(
+            content_type,
+            "registry notification refused: unknown media type"
+        );
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "expected application/vnd.docker.distribution.events.v2+json",
+            "expected application/vnd.docker.distribution.events.v1+json or v2+json",
         );
     }
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(e) => e,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid envelope: {e}")),
+        Err(e) => {
+            tracing::warn!(error = %e, "registry notification refused: invalid envelope");
+            return error(StatusCode::BAD_REQUEST, &format!("invalid envelope: {e}"));
+        }
     };
     s.metrics
         .notifications_received
