@@ -101,7 +101,10 @@ impl<T: ImageSource + ?Sized> ImageSource for Box<T> {
     }
 }
 
-type Raw = BufReader<io::Chain<io::Cursor<Vec<u8>>, VerifyingReader<Box<dyn Read + Send>>>>;
+/// The stored blob, hashed on a thread of its own (see [`Pipelined`]), with
+/// the sniffed magic bytes put back in front.
+type Raw =
+    BufReader<io::Chain<io::Cursor<Vec<u8>>, Pipelined<VerifyingReader<Box<dyn Read + Send>>>>>;
 
 enum Decoder {
     Plain(Raw),
@@ -129,24 +132,26 @@ impl Read for Decoder {
     }
 }
 
-/// A layer's decoder (stored blob read, its digest, decompression) running
-/// on its own thread a few chunks ahead of the reader, so that the reader's
-/// work (the `diff_id` hash, the tar walk, the checks) overlaps with it
-/// instead of adding to it. Memory: at most [`AHEAD`] + 2 chunks.
-struct Pipelined {
+/// A reader running on its own thread a few chunks ahead of the consumer,
+/// so that their work overlaps instead of adding up: the stored blob's read
+/// and digest on one thread, decompression (for compressed layers) on a
+/// second, and the `diff_id` hash, tar walk and checks on the caller's.
+/// Memory: at most [`AHEAD`] + 2 chunks.
+struct Pipelined<R> {
     chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
-    /// Read chunks go back to the decoder thread for reuse.
+    /// Read chunks go back to the worker thread for reuse.
     spent: mpsc::Sender<Vec<u8>>,
-    worker: Option<thread::JoinHandle<Decoder>>,
+    worker: Option<thread::JoinHandle<R>>,
     chunk: Vec<u8>,
     pos: usize,
 }
 
 /// How a layer's decoder runs: compressed layers on their own thread
-/// (decompression is the largest cost), plain tars in the reader's thread.
+/// (decompression is the largest cost), plain tars in the reader's thread
+/// (their blob is already read and hashed on a thread of its own).
 enum Stage {
     Inline(Box<Decoder>),
-    Pipelined(Pipelined),
+    Pipelined(Pipelined<Decoder>),
 }
 
 impl Stage {
@@ -167,13 +172,13 @@ impl Read for Stage {
     }
 }
 
-/// Bytes per chunk handed from the decoder thread to the reader.
+/// Bytes per chunk handed from a worker thread to its reader.
 const CHUNK: usize = 256 * 1024;
-/// Chunks the decoder thread may be ahead.
+/// Chunks a worker thread may be ahead.
 const AHEAD: usize = 4;
 
-impl Pipelined {
-    fn start(mut decoder: Decoder) -> Self {
+impl<R: Read + Send + 'static> Pipelined<R> {
+    fn start(mut inner: R) -> Self {
         let (tx, chunks) = mpsc::sync_channel(AHEAD);
         let (spent, reuse) = mpsc::channel::<Vec<u8>>();
         let worker = thread::spawn(move || {
@@ -183,7 +188,7 @@ impl Pipelined {
                 let mut filled = 0;
                 let mut error = None;
                 while filled < CHUNK {
-                    match decoder.read(&mut chunk[filled..]) {
+                    match inner.read(&mut chunk[filled..]) {
                         Ok(0) => break,
                         Ok(n) => filled += n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -206,7 +211,7 @@ impl Pipelined {
                     break; // EOF: dropping `tx` tells the reader
                 }
             }
-            decoder
+            inner
         });
         Self {
             chunks,
@@ -216,17 +221,22 @@ impl Pipelined {
             pos: 0,
         }
     }
+}
 
-    /// The decoder back, once the reader has seen EOF.
-    fn finish(mut self) -> io::Result<Decoder> {
+impl<R> Pipelined<R> {
+    /// The inner reader back, once the consumer has seen EOF (or stopped
+    /// reading: the worker then ends at its next send).
+    fn finish(mut self) -> io::Result<R> {
+        // Dropping the receiver first unblocks a worker waiting to send.
+        drop(std::mem::replace(&mut self.chunks, mpsc::sync_channel(0).1));
         let worker = self.worker.take().expect("finished once");
         worker
             .join()
-            .map_err(|_| io::Error::other("the layer decoder thread panicked"))
+            .map_err(|_| io::Error::other("a layer reader thread panicked"))
     }
 }
 
-impl Read for Pipelined {
+impl<R> Read for Pipelined<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pos == self.chunk.len() {
             match self.chunks.recv() {
@@ -279,7 +289,7 @@ impl LayerStream {
             layer.size,
             format!("{label} blob"),
         );
-        let mut verifying = verifying;
+        let mut verifying = Pipelined::start(verifying);
         let mut head = [0u8; 4];
         let mut n = 0;
         while n < head.len() {
@@ -386,7 +396,11 @@ impl LayerStream {
             if let Err(e) = io::copy(&mut (&mut raw).take(self.cap), &mut sink) {
                 return Err(self.fail(Error::from_io(format!("{} blob", self.label), e)));
             }
-            let (_, verifying) = raw.into_inner().into_inner();
+            let (_, pipelined) = raw.into_inner().into_inner();
+            let verifying = match pipelined.finish() {
+                Ok(v) => v,
+                Err(e) => return Err(self.fail(Error::from_io(format!("{} blob", self.label), e))),
+            };
             self.blob_verified = verifying.verified();
             if self.diff_from_blob {
                 self.diff_hasher = None;
