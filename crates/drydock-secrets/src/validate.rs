@@ -280,7 +280,12 @@ pub(crate) fn is_fingerprint_list(v: &str) -> bool {
     v.split_ascii_whitespace().all(is_key_fingerprint)
 }
 
+/// `true`, `null`, … or a documented choice of them (`true|false`).
 fn is_bool_or_null(v: &[u8]) -> bool {
+    v.split(|&b| b == b'|').all(is_bool_or_null_word)
+}
+
+fn is_bool_or_null_word(v: &[u8]) -> bool {
     [
         &b"true"[..],
         b"false",
@@ -409,6 +414,9 @@ pub(crate) fn generic(c: &Candidate<'_>) -> bool {
     if c.mode == Mode::Scan && !generic_value_shape(v, c.quote.is_some()) {
         return false;
     }
+    if c.quote.is_none() && is_code_identifier(v, c.next) {
+        return false;
+    }
     if is_reference(v)
         || has_interpolation(v)
         || is_path(v)
@@ -424,6 +432,15 @@ pub(crate) fn generic(c: &Candidate<'_>) -> bool {
         return false; // code: calls, indexing, templates
     }
     std::str::from_utf8(key).is_ok_and(|k| names::secret_word(k).is_some())
+}
+
+/// An unquoted identifier that ends a statement (`x = other_name;`) or starts
+/// with an underscore (`_S_token_begin`, C++ library internals): a variable
+/// assigned in code, not a literal.
+fn is_code_identifier(v: &[u8], next: Option<u8>) -> bool {
+    let identifier = v.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    identifier && (next == Some(b';') || v[0] == b'_')
 }
 
 /// Length, character classes and entropy of a generic value (scan mode only).

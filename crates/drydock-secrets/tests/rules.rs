@@ -391,6 +391,11 @@ fn generic_assignments() {
         "token_type: bearer",
         "PUBLIC_KEY=MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
         "auth: true",
+        // C++ and Java statements: identifiers, not literals (libstdc++'s regex_scanner.tcc).
+        "_M_token = _S_token_subexpr_no_group_begin;",
+        "this.authToken = refreshedTokenValue2;",
+        // A documented choice (the JDK's management.properties).
+        "# com.sun.management.jmxremote.ssl.need.client.auth=true|false",
     ] {
         assert_clean(text);
     }
