@@ -227,12 +227,23 @@ impl<R> Pipelined<R> {
     /// The inner reader back, once the consumer has seen EOF (or stopped
     /// reading: the worker then ends at its next send).
     fn finish(mut self) -> io::Result<R> {
-        // Dropping the receiver first unblocks a worker waiting to send.
-        drop(std::mem::replace(&mut self.chunks, mpsc::sync_channel(0).1));
-        let worker = self.worker.take().expect("finished once");
-        worker
-            .join()
+        self.stop()
+            .expect("a pipeline is finished once")
             .map_err(|_| io::Error::other("a layer reader thread panicked"))
+    }
+
+    /// Ends the worker and waits for it: dropping the receiver first unblocks
+    /// a worker waiting to send, so this waits at most for one read.
+    fn stop(&mut self) -> Option<thread::Result<R>> {
+        drop(std::mem::replace(&mut self.chunks, mpsc::sync_channel(0).1));
+        self.worker.take().map(thread::JoinHandle::join)
+    }
+}
+
+/// A layer abandoned half-read (an error, a limit) leaves no thread behind.
+impl<R> Drop for Pipelined<R> {
+    fn drop(&mut self) {
+        let _ = self.stop();
     }
 }
 

@@ -438,7 +438,9 @@ pub(crate) fn generic(c: &Candidate<'_>) -> bool {
 /// with an underscore (`_S_token_begin`, C++ library internals): a variable
 /// assigned in code, not a literal.
 fn is_code_identifier(v: &[u8], next: Option<u8>) -> bool {
-    let identifier = v.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+    let identifier = v
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
         && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
     identifier && (next == Some(b';') || v[0] == b'_')
 }
