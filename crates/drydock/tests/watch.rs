@@ -100,6 +100,8 @@ impl Service {
             .env("TEST_REGISTRY_TOKEN", REGISTRY_TOKEN)
             .env("TEST_HOOK_SECRET", HOOK_SECRET)
             .env("DOCKER_CONFIG", dir.join("docker-config"))
+            // Rebuild commands (`drydock build`) reach the rig's engine.
+            .env("DOCKER_HOST", rig().docker_host())
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
@@ -443,4 +445,94 @@ fn events_survive_kill_9_while_the_receiver_is_down() {
     svc.wait_for("an empty outbox", Duration::from_secs(10), |s| {
         (s.api("/api/v1/status")["outbox_pending"] == 0).then_some(())
     });
+}
+
+/// `drydock build` of `dir` pushed as `app`, the way the rebuild trigger below runs it.
+fn drydock_build_argv(dir: &Path, app: &str) -> Vec<String> {
+    [
+        env!("CARGO_BIN_EXE_drydock"),
+        "build",
+        &dir.display().to_string(),
+        "-t",
+        app,
+        "--network",
+        "host",
+        "--docker",
+        "/usr/bin/docker",
+        "--no-lint",
+        "--push",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[test]
+fn the_loop_a_moved_base_rebuilds_pushes_and_reports_the_new_image() {
+    let ns = "loop";
+    let dir = tempfile::tempdir().unwrap();
+    let receiver_addr = free_port().unwrap();
+    let receiver = Receiver::start(receiver_addr);
+    let rig = rig();
+    let old_base = push_base(ns, "1");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {root} AS build\nRUN echo compiled > /out\nFROM {base}\n\
+             COPY --from=build /out /app/out\nCMD [\"cat\", \"/app/out\"]\n",
+            root = rig.base_image().unwrap(),
+            base = rig.image_ref(&format!("{ns}/base"), "1"),
+        ),
+    )
+    .unwrap();
+    let app = write_config(
+        dir.path(),
+        ns,
+        "*/1 * * * * *",
+        &format!(
+            "[[watch.notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{receiver_addr}/drydock\"\nsecret-env = \"TEST_HOOK_SECRET\"\n"
+        ),
+    );
+    let argv = drydock_build_argv(dir.path(), &app);
+    let first = Command::new(&argv[0])
+        .args(&argv[1..])
+        .env("DOCKER_HOST", rig.docker_host())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "first build: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // The image table is the file's last: its rebuild trigger, then the trigger itself.
+    let mut config = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("drydock.toml"))
+        .unwrap();
+    writeln!(
+        config,
+        "rebuild = [\"drydock\"]\n\n[[watch.rebuild]]\nname = \"drydock\"\ncommand = {}",
+        serde_json::to_string(&argv).unwrap()
+    )
+    .unwrap();
+    drop(config);
+
+    let svc = Service::start(dir.path(), free_port().unwrap());
+    let fresh = svc.wait_status(&app, "fresh", Duration::from_secs(30));
+    assert_eq!(fresh["base"]["built_on"], old_base);
+    let first_digest = fresh["tag_digest"].as_str().unwrap().to_owned();
+
+    let new_base = push_base(ns, "2");
+    let (_, moved) = receiver.next(Duration::from_secs(30));
+    assert_eq!(moved["kind"], "base-updated", "{moved}");
+    assert_eq!(moved["new_digest"], new_base);
+    // The trigger runs `drydock build --push`; the next poll sees the rebuilt image.
+    let (_, rebuilt) = receiver.next(Duration::from_secs(240));
+    assert_eq!(rebuilt["kind"], "image-updated", "{rebuilt}");
+    assert_eq!(rebuilt["reference"], app.as_str());
+    assert_eq!(rebuilt["old_digest"], first_digest.as_str());
+    assert_ne!(rebuilt["new_digest"], first_digest.as_str());
+    let fresh = svc.wait_status(&app, "fresh", Duration::from_secs(30));
+    assert_eq!(fresh["base"]["built_on"], new_base, "{fresh}");
+    assert_eq!(fresh["tag_digest"], rebuilt["new_digest"]);
 }
