@@ -36,7 +36,7 @@ pub use matching::{
     AdvisoryMatch, Matches, image_ecosystem, inventory_ecosystems, match_inventory,
 };
 pub use osv::{Affected, Event, Package, Range, Record, parse_record};
-pub use range::{Skipped, Verdict, evaluate, evaluate_range};
+pub use range::{InvalidRange, Skipped, Verdict, evaluate, evaluate_range};
 pub use rules::{FIX_AVAILABLE, NO_FIX_YET, RULES};
 
 /// One finding per match: `DD701` when a fixed version exists, else `DD702`.

@@ -11,7 +11,7 @@
 
 use std::cmp::Ordering;
 
-use drydock_packages::{Ecosystem, compare, validate};
+use drydock_packages::{Ecosystem, VersionError, compare, validate};
 
 use crate::osv::{Affected, Event, Range};
 
@@ -38,6 +38,20 @@ pub struct Skipped {
     pub other_ranges: usize,
 }
 
+/// A range that cannot be judged: one of its event versions is not a valid
+/// version of the ecosystem. Displays as `events[INDEX].FIELD: REASON`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("events[{event}].{field}: {source}")]
+pub struct InvalidRange {
+    /// 0-based index of the event in the range's `events`.
+    pub event: usize,
+    /// The event's field: `introduced`, `fixed`, `last_affected` or `limit`.
+    pub field: &'static str,
+    /// Why the version is not valid.
+    #[source]
+    pub source: VersionError,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     // Declaration order is the tie-break order for equal versions.
@@ -47,7 +61,20 @@ enum Kind {
     Limit,
 }
 
+impl Kind {
+    fn field(self) -> &'static str {
+        match self {
+            Kind::Introduced => "introduced",
+            Kind::LastAffected => "last_affected",
+            Kind::Fixed => "fixed",
+            Kind::Limit => "limit",
+        }
+    }
+}
+
 struct Point<'a> {
+    /// Index of the event in the range.
+    event: usize,
     kind: Kind,
     version: &'a str,
     /// `introduced: "0"`: below every version.
@@ -56,7 +83,7 @@ struct Point<'a> {
 
 fn points(events: &[Event]) -> Vec<Point<'_>> {
     let mut out = Vec::with_capacity(events.len());
-    for e in events {
+    for (event, e) in events.iter().enumerate() {
         let fields = [
             (Kind::Introduced, &e.introduced),
             (Kind::Fixed, &e.fixed),
@@ -66,6 +93,7 @@ fn points(events: &[Event]) -> Vec<Point<'_>> {
         for (kind, value) in fields {
             if let Some(v) = value {
                 out.push(Point {
+                    event,
                     kind,
                     version: v,
                     zero: kind == Kind::Introduced && v == "0",
@@ -76,16 +104,23 @@ fn points(events: &[Event]) -> Vec<Point<'_>> {
     out
 }
 
-/// Evaluates one `ECOSYSTEM` range. `Err(())` when one of its versions is
-/// not valid for `ecosystem` (the range cannot be judged).
-#[allow(clippy::result_unit_err)]
-pub fn evaluate_range(ecosystem: Ecosystem, version: &str, range: &Range) -> Result<Verdict, ()> {
+/// Evaluates one `ECOSYSTEM` range.
+///
+/// # Errors
+/// [`InvalidRange`] (naming the first bad event) when one of the range's
+/// versions is not valid for `ecosystem`: the range cannot be judged.
+pub fn evaluate_range(
+    ecosystem: Ecosystem,
+    version: &str,
+    range: &Range,
+) -> Result<Verdict, InvalidRange> {
     let mut points = points(&range.events);
-    if points
-        .iter()
-        .any(|p| !p.zero && validate(ecosystem, p.version).is_err())
-    {
-        return Err(());
+    for p in points.iter().filter(|p| !p.zero) {
+        validate(ecosystem, p.version).map_err(|source| InvalidRange {
+            event: p.event,
+            field: p.kind.field(),
+            source,
+        })?;
     }
     // Every version is valid now, so `compare` cannot fail; `Equal` keeps the
     // sort total anyway.
@@ -145,7 +180,7 @@ pub fn evaluate(ecosystem: Ecosystem, version: &str, affected: &Affected) -> (Ve
             continue;
         }
         match evaluate_range(ecosystem, version, range) {
-            Err(()) => skipped.invalid_ranges += 1,
+            Err(_) => skipped.invalid_ranges += 1,
             Ok(Verdict::NotAffected) => {}
             Ok(Verdict::Affected { fixed: None }) => {
                 hit = true;
@@ -288,8 +323,15 @@ mod tests {
 
     #[test]
     fn invalid_versions_make_a_range_unjudgeable() {
-        let r = range(&[("i", "0"), ("f", "not a version")]);
-        assert_eq!(evaluate_range(Ecosystem::Deb, "1.0-1", &r), Err(()));
+        let r = range(&[("i", "0"), ("i", "1.0-1"), ("f", "not a version")]);
+        let e = evaluate_range(Ecosystem::Deb, "1.0-1", &r).unwrap_err();
+        assert_eq!((e.event, e.field), (2, "fixed"));
+        assert_eq!(e.source.version, "not a version");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("events[2].fixed: invalid deb version \"not a version\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -90,6 +90,10 @@ pub struct Updates {
     pub available: usize,
     /// Pending updates, by name and architecture.
     pub updates: Vec<PendingUpdate>,
+    /// Whether the sources say which updates fix vulnerabilities (apt: security
+    /// suites). When `false` (apk), no update is marked `security` — which does
+    /// not mean none is one.
+    pub security_known: bool,
     /// Index bytes received over the network (not from the cache or an index folder).
     pub fetched_bytes: u64,
     /// Index files served from the cache directory.
@@ -156,6 +160,7 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
         .and_then(|d| d.pretty_name.clone().or_else(|| Some(d.id.clone())))
         .unwrap_or_else(|| "no os-release".into());
     let image_arch = source.image().config.architecture.as_deref();
+    let security_known = ecosystem == Some(Ecosystem::Deb);
     let (collected, native) = match ecosystem {
         Some(Ecosystem::Deb) => {
             let sources = apt::sources(&files)?;
@@ -245,6 +250,7 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
         installed: installed.len(),
         available,
         updates,
+        security_known,
         fetched_bytes: fetcher.fetched_bytes.into_inner(),
         cache_hits: fetcher.cache_hits.into_inner(),
         notices,

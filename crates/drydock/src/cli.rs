@@ -120,8 +120,9 @@ pub enum Command {
     Watch(WatchArgs),
     /// Does the image need a rebuild? Identifies its base (OCI base labels or annotations, else
     /// the `--base` candidate whose layers begin the image), asks the base's registry whether the
-    /// tag moved since the build, applies the age policy, and with `--osv` matches advisories.
-    /// Exit 1 when a reason to rebuild is found (a finding at or above --fail-on). IMAGE as for
+    /// tag moved since the build, counts pending security updates from the image's own package
+    /// sources (as `updates --security-only`; `--no-updates` skips them), applies the age policy,
+    /// and with `--osv` matches advisories. Exit 1 when a reason to rebuild is found (a finding at or above --fail-on). IMAGE as for
     /// `scan`, but not `docker:`.
     Check(CheckArgs),
     /// Match the image's installed OS packages (dpkg, apk) against OSV advisories, offline:
@@ -229,15 +230,9 @@ pub struct SbomArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Where package indexes come from (`drydock updates`, `drydock check`).
 #[derive(Debug, Args)]
-pub struct UpdatesArgs {
-    /// The image: `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]`, a path to either, or a
-    /// registry image `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
-    #[arg(value_name = "IMAGE")]
-    pub image: String,
-    /// Platform to pick from a multi-platform image (index): `os/arch[/variant]`.
-    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
-    pub platform: String,
+pub struct IndexArgs {
     /// Fetch from a mirror: `FROM_URL=TO_URL` replaces the URL prefix FROM_URL of the image's
     /// sources, a bare `TO_URL` replaces every source's base URL (repeatable, first match wins).
     /// `TO_URL` may be `file:/DIR`. Signatures are still checked against the image's keys.
@@ -252,6 +247,31 @@ pub struct UpdatesArgs {
     /// stored by the checksum their signed Release lists and reused while it still lists them.
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+}
+
+impl IndexArgs {
+    /// The fetch settings these flags describe.
+    pub fn fetch_options(&self) -> drydock_updates::FetchOptions {
+        drydock_updates::FetchOptions {
+            mirrors: self.mirror.clone(),
+            index_dir: self.index_dir.clone(),
+            cache_dir: self.cache_dir.clone(),
+            timeout: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UpdatesArgs {
+    /// The image: `docker-archive:PATH`, `oci:DIR[:TAG|@DIGEST]`, a path to either, or a
+    /// registry image `HOST[:PORT]/NAME[:TAG][@DIGEST]`.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Platform to pick from a multi-platform image (index): `os/arch[/variant]`.
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/amd64")]
+    pub platform: String,
+    #[command(flatten)]
+    pub indexes: IndexArgs,
     /// Report only updates that a security suite offers (apt images).
     #[arg(long)]
     pub security_only: bool,
@@ -355,6 +375,13 @@ pub struct CheckArgs {
     /// Also match OSV advisories from PATH (as `drydock advisories --osv`).
     #[arg(long, value_name = "PATH")]
     pub osv: Option<PathBuf>,
+    /// Do not look for pending security updates (no index is fetched; the verdict says they
+    /// were not checked). By default DD804 reports each update `drydock updates --security-only`
+    /// would report.
+    #[arg(long)]
+    pub no_updates: bool,
+    #[command(flatten)]
+    pub indexes: IndexArgs,
 }
 
 #[derive(Debug, Args)]

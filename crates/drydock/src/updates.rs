@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use drydock_findings::Severity;
 use drydock_image::OpenOptions;
-use drydock_updates::{FetchOptions, Options};
+use drydock_updates::Options;
 
 use crate::cli::UpdatesArgs;
 use crate::output::Output;
@@ -18,12 +18,7 @@ pub fn run(args: UpdatesArgs, output: &Output) -> anyhow::Result<ExitCode> {
     let source = drydock_image::open_str(&args.image, &open)
         .with_context(|| format!("cannot open {}", args.image))?;
     let options = Options {
-        fetch: FetchOptions {
-            mirrors: args.mirror,
-            index_dir: args.index_dir,
-            cache_dir: args.cache_dir,
-            timeout: None,
-        },
+        fetch: args.indexes.fetch_options(),
         security_only: args.security_only,
     };
     let started = std::time::Instant::now();

@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Instant;
 
 use assert_cmd::Command;
-use drydock_rig::{BuildInput, BuildOpts, Rig};
+use drydock_rig::{BuildInput, BuildOpts, DebPackage, Rig};
 
 const BASE_NAME: &str = "org.opencontainers.image.base.name";
 const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
@@ -86,7 +86,7 @@ fn a_moved_base_tag_is_reported_with_both_digests() {
     );
     rig.push(&app).unwrap();
 
-    let out = drydock(&["--format", "json", "check", &app]);
+    let out = drydock(&["--format", "json", "check", "--no-updates", &app]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -114,7 +114,7 @@ fn a_moved_base_tag_is_reported_with_both_digests() {
     let moved_to = rig.push(&base).unwrap();
     assert_ne!(moved_to, built_on);
 
-    let out = drydock(&["--format", "json", "check", &app]);
+    let out = drydock(&["--format", "json", "check", "--no-updates", &app]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -142,6 +142,7 @@ fn a_moved_base_tag_is_reported_with_both_digests() {
         "--color",
         "never",
         "check",
+        "--no-updates",
         "--max-age",
         "1s",
         &format!("docker-archive:{}", archive.display()),
@@ -154,7 +155,7 @@ fn a_moved_base_tag_is_reported_with_both_digests() {
         "{text}"
     );
     // --fail-on never keeps CI green while still reporting.
-    let out = drydock(&["--fail-on", "never", "check", &app]);
+    let out = drydock(&["--fail-on", "never", "check", "--no-updates", &app]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -180,13 +181,21 @@ fn the_base_is_found_among_candidates_by_layer_prefix() {
     rig.push(&app).unwrap();
 
     // No labels, no candidates: the base is unknown (info: exit 0).
-    let out = drydock(&["--format", "json", "check", &app]);
+    let out = drydock(&["--format", "json", "check", "--no-updates", &app]);
     assert_eq!(out.status.code(), Some(0));
     let report = json(&out);
     assert_eq!(codes(&report), ["DD803"], "{report}");
 
     let out = drydock(&[
-        "--format", "json", "check", "--base", &other, "--base", &base, &app,
+        "--format",
+        "json",
+        "check",
+        "--no-updates",
+        "--base",
+        &other,
+        "--base",
+        &base,
+        &app,
     ]);
     assert_eq!(
         out.status.code(),
@@ -220,7 +229,7 @@ fn the_base_is_found_among_candidates_by_layer_prefix() {
         &[(BASE_NAME, &gone)],
     );
     rig.push(&orphan).unwrap();
-    let out = drydock(&["--format", "json", "check", &orphan]);
+    let out = drydock(&["--format", "json", "check", "--no-updates", &orphan]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(codes(&json(&out)), ["DD802"]);
 }
@@ -302,6 +311,7 @@ fn advisories_match_the_debian_base_by_source_package() {
         "--format",
         "json",
         "check",
+        "--no-updates",
         "--osv",
         osv.to_str().unwrap(),
         &base,
@@ -327,4 +337,180 @@ fn advisories_match_the_debian_base_by_source_package() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("X.json: line 1 column"), "{stderr}");
+}
+
+/// The suites the pending-updates test publishes to (not shared with other tests).
+const UPDATES_SUITE: &str = "check-test";
+const SECURITY_SUITE: &str = "check-test-security";
+const KEYRING: &str = "/usr/share/keyrings/drydock-rig.gpg";
+
+/// Builds `app` on `base` (labelled with it) with only the rig's two check suites as apt
+/// sources and `drydock-demo` installed at whatever version they offer now.
+fn build_with_demo(rig: &Rig, base: &str, base_digest: &str, app: &str, dir: &Path) {
+    let apt = rig.apt();
+    let context = dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(context.join("drydock-rig.gpg"), apt.public_key()).unwrap();
+    // Only the rig's repository: the base image's own Debian sources point at mirrors that tests
+    // must not contact.
+    let dockerfile = format!(
+        "FROM {base}\n\
+         COPY drydock-rig.gpg {KEYRING}\n\
+         RUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* \
+          && echo '{line}' > /etc/apt/sources.list.d/drydock.list \
+          && echo '{security_line}' >> /etc/apt/sources.list.d/drydock.list \
+          && apt-get update \
+          && apt-get install -y --no-install-recommends drydock-demo \
+          && rm -rf /var/lib/apt/lists/*\n",
+        line = apt.signed_sources_line(UPDATES_SUITE, KEYRING),
+        security_line = apt.signed_sources_line(SECURITY_SUITE, KEYRING),
+    );
+    let opts = BuildOpts {
+        network_host: true,
+        no_cache: true,
+        extra_args: vec![
+            "--label".into(),
+            format!("{BASE_NAME}={base}"),
+            "--label".into(),
+            format!("{BASE_DIGEST}={base_digest}"),
+        ],
+        ..BuildOpts::default()
+    };
+    rig.build(
+        &BuildInput::DirWithDockerfile(context, dockerfile),
+        app,
+        &opts,
+    )
+    .unwrap();
+    rig.push(app).unwrap();
+}
+
+#[test]
+fn pending_security_updates_fail_the_check_until_a_rebuild() {
+    let rig = Rig::shared();
+    let apt = rig.apt();
+    let (base, base_digest) = own_base(rig, "drydock/check-updates-base");
+    apt.publish_to(UPDATES_SUITE, &DebPackage::new("drydock-demo", "1.0-1"))
+        .unwrap();
+    apt.regenerate(SECURITY_SUITE).unwrap();
+    let app = rig.image_ref("drydock/check-updates-app", "1");
+    let dir = tempfile::tempdir().unwrap();
+    build_with_demo(rig, &base, &base_digest, &app, dir.path());
+
+    // Nothing published since the build: up to date, and the updates were really compared.
+    let out = drydock(&["--format", "json", "check", &app]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(codes(&report).is_empty(), "{report}");
+    let notes = notices(&report);
+    assert_eq!(notes[0], "verdict: up to date", "{notes:?}");
+    assert!(
+        notes[1].starts_with("pending updates: 0 security, 0 other"),
+        "{notes:?}"
+    );
+
+    // The distribution publishes a security fix: one pending security update, exit 1.
+    apt.publish_to(
+        SECURITY_SUITE,
+        &DebPackage::new("drydock-demo", "1.0-1+deb12u1"),
+    )
+    .unwrap();
+    let out = drydock(&["--format", "json", "check", &app]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(codes(&report), ["DD804"], "{report}");
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "drydock-demo 1.0-1 has a security update: 1.0-1+deb12u1"
+    );
+    assert_eq!(report["findings"][0]["location"]["layer"], 2, "{report}");
+    let notes = notices(&report);
+    assert_eq!(
+        notes[0], "verdict: rebuild — 1 security update(s) pending",
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].starts_with("pending updates: 1 security, 0 other"),
+        "{notes:?}"
+    );
+
+    // The same in SARIF and in the human format.
+    let out = drydock(&["--format", "sarif", "check", &app]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let sarif = json(&out);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{sarif}");
+    assert_eq!(results[0]["ruleId"], "DD804", "{sarif}");
+    let out = drydock(&["--color", "never", "check", &app]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("DD804") && text.contains("1 security update(s) pending"),
+        "{text}"
+    );
+
+    // --no-updates skips them and says so.
+    let out = drydock(&["--format", "json", "check", "--no-updates", &app]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes = notices(&json(&out));
+    assert_eq!(
+        notes[0], "verdict: up to date (pending security updates not checked)",
+        "{notes:?}"
+    );
+
+    // An unreachable mirror is an error (exit 2), not "no updates".
+    let out = drydock(&["check", "--mirror", "http://127.0.0.1:9", &app]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot list the pending updates")
+            && stderr(&out).contains("cannot fetch http://127.0.0.1:9/dists/"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A tampered InRelease (served through --mirror from a copy) is an error too.
+    let copy = dir.path().join("mirror");
+    copy_tree(&apt.root(), &copy);
+    let in_release = copy.join(format!("dists/{SECURITY_SUITE}/InRelease"));
+    let text = std::fs::read_to_string(&in_release).unwrap();
+    assert!(text.contains("Label: drydock-rig"), "{text}");
+    std::fs::write(
+        &in_release,
+        text.replace("Label: drydock-rig", "Label: drydock-riG"),
+    )
+    .unwrap();
+    let mirror = format!("{}=file:{}", apt.url(), copy.display());
+    let out = drydock(&["check", "--mirror", &mirror, &app]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("signature check failed"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Rebuilt against the current indexes: the fix is installed and the check passes.
+    build_with_demo(rig, &base, &base_digest, &app, dir.path());
+    let out = drydock(&["--format", "json", "check", &app]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(codes(&report).is_empty(), "{report}");
+    assert_eq!(notices(&report)[0], "verdict: up to date");
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
