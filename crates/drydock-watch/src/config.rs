@@ -41,6 +41,9 @@ pub struct WatchConfig {
     /// Directory holding the Docker client `config.json` (default:
     /// `$DOCKER_CONFIG`, else `~/.docker`).
     pub docker_config: Option<PathBuf>,
+    /// Package repository mirrors for the security re-evaluation, in
+    /// `drydock updates --mirror` syntax (`FROM=TO`, or a bare `TO`).
+    pub mirrors: Vec<String>,
     /// Policies applied to every image.
     pub policy: Policy,
     /// The tracked images.
@@ -185,6 +188,8 @@ struct RawWatch {
     concurrency: Option<Spanned<usize>>,
     platform: Option<Spanned<String>>,
     docker_config: Option<String>,
+    #[serde(default)]
+    mirrors: Vec<String>,
     #[serde(default)]
     policy: RawPolicy,
     #[serde(default)]
@@ -480,6 +485,7 @@ impl WatchConfig {
             },
             platform,
             docker_config: raw.docker_config.as_ref().map(|d| base_dir.join(d)),
+            mirrors: raw.mirrors.clone(),
             policy,
             images,
             notifiers,

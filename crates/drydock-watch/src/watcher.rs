@@ -31,6 +31,9 @@ pub struct Watcher {
     metrics: Arc<Metrics>,
     outbox: Arc<Notify>,
     dockerfile_bases: HashMap<String, Reference>,
+    /// The last failed security re-evaluation per image (cleared by a
+    /// successful one), shown as the image's `error` status.
+    security_errors: std::sync::Mutex<HashMap<String, String>>,
 }
 
 /// What one check of a reference found.
@@ -120,6 +123,7 @@ impl Watcher {
             metrics,
             outbox,
             dockerfile_bases,
+            security_errors: std::sync::Mutex::default(),
         })
     }
 
@@ -275,8 +279,9 @@ impl Watcher {
             }
             new_rows.insert(r, row);
         }
+        let security_errors = self.security_errors();
         for row in new_rows.values_mut() {
-            evaluate(row, &state, &self.config, now);
+            evaluate(row, &state, &self.config, &security_errors, now);
         }
 
         // Events.
@@ -354,9 +359,16 @@ impl Watcher {
                 continue;
             };
             let mut fixes = match source.pending(&row.reference, &digest).await {
-                Ok(f) => f,
+                Ok(f) => {
+                    self.set_security_error(&row.reference, None);
+                    f
+                }
                 Err(e) => {
                     tracing::warn!(image = %row.reference, "pending security updates: {e}");
+                    self.set_security_error(&row.reference, Some(e));
+                    row.security_checked = Some(now);
+                    evaluate(&mut row, &state, &self.config, &self.security_errors(), now);
+                    change.images.push(row);
                     continue;
                 }
             };
@@ -368,7 +380,7 @@ impl Watcher {
                 .unwrap_or_default();
             row.security_checked = Some(now);
             row.pending_fixes = Some(serde_json::to_string(&fixes).unwrap_or_default());
-            evaluate(&mut row, &state, &self.config, now);
+            evaluate(&mut row, &state, &self.config, &self.security_errors(), now);
             if fixes != before && !fixes.is_empty() {
                 change.events.push(self.event(
                     "security-updates",
@@ -388,6 +400,24 @@ impl Watcher {
             self.outbox.notify_one();
         }
         Ok(events)
+    }
+
+    fn security_errors(&self) -> HashMap<String, String> {
+        self.security_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_security_error(&self, reference: &str, error: Option<String>) {
+        let mut errors = self
+            .security_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match error {
+            Some(e) => errors.insert(reference.to_owned(), e),
+            None => errors.remove(reference),
+        };
     }
 
     async fn observe_all(
@@ -627,7 +657,13 @@ fn base_moved(row: &ImageRow, state: &HashMap<String, RefState>) -> bool {
 }
 
 /// Sets the row's status and reason from the policy.
-fn evaluate(row: &mut ImageRow, state: &HashMap<String, RefState>, config: &WatchConfig, now: i64) {
+fn evaluate(
+    row: &mut ImageRow,
+    state: &HashMap<String, RefState>,
+    config: &WatchConfig,
+    security_errors: &HashMap<String, String>,
+    now: i64,
+) {
     let policy = &config.policy;
     let mut stale = Vec::new();
     if base_moved(row, state) {
@@ -642,19 +678,30 @@ fn evaluate(row: &mut ImageRow, state: &HashMap<String, RefState>, config: &Watc
             stale.push(format!("older than {} days", max.as_secs() / 86_400));
         }
     }
-    let fixes = row
+    let fixes: Vec<PackageFix> = row
         .pending_fixes
         .as_deref()
-        .and_then(|j| serde_json::from_str::<Vec<Value>>(j).ok())
-        .map_or(0, |v| v.len());
-    if policy.fail_on_security_updates && fixes > 0 {
-        stale.push(format!("{fixes} package(s) with security fixes"));
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    if policy.fail_on_security_updates && !fixes.is_empty() {
+        let packages: Vec<String> = fixes
+            .iter()
+            .map(|f| format!("{} {} → {}", f.package, f.installed, f.fixed))
+            .collect();
+        stale.push(format!(
+            "{} package(s) with security fixes: {}",
+            fixes.len(),
+            packages.join(", ")
+        ));
     }
-    let errors: Vec<String> = [Some(&row.reference), row.base.as_ref()]
+    let mut errors: Vec<String> = [Some(&row.reference), row.base.as_ref()]
         .into_iter()
         .flatten()
         .filter_map(|r| state.get(r).and_then(|s| s.error.clone()))
         .collect();
+    if let Some(e) = security_errors.get(&row.reference) {
+        errors.push(format!("pending security updates: {e}"));
+    }
     let seen = state
         .get(&row.reference)
         .is_some_and(|s| s.image_digest.is_some());
