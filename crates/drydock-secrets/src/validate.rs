@@ -39,10 +39,6 @@ fn is_key_byte(b: u8) -> bool {
 /// Rejects `==` and `::` (comparisons, paths). Then [`generic`] validates.
 pub(crate) fn generic_at(buf: &[u8], hs: usize, he: usize, mode: Mode) -> Option<(usize, usize)> {
     let len = buf.len();
-    let mut ks = hs;
-    while ks > 0 && hs - ks < 40 && is_key_byte(buf[ks - 1]) {
-        ks -= 1;
-    }
     let mut ke = he;
     while ke < len && ke - he < 40 && is_key_byte(buf[ke]) {
         ke += 1;
@@ -86,6 +82,11 @@ pub(crate) fn generic_at(buf: &[u8], hs: usize, he: usize, mode: Mode) -> Option
     }
     if p - vs < 3 {
         return None;
+    }
+    // The key's start only matters once an assignment has been found.
+    let mut ks = hs;
+    while ks > 0 && hs - ks < 40 && is_key_byte(buf[ks - 1]) {
+        ks -= 1;
     }
     let ok = generic(&Candidate {
         secret: &buf[vs..p],
@@ -411,25 +412,24 @@ pub(crate) fn generic(c: &Candidate<'_>) -> bool {
     {
         return false;
     }
-    if c.mode == Mode::Scan && !generic_value_shape(v, c.quote.is_some()) {
+    // Cheapest checks first: most candidates in ordinary code fail one of them.
+    if v.iter().any(|b| b"()[]{}<>".contains(b)) {
+        return false; // code: calls, indexing, templates
+    }
+    if memchr::memmem::find(v, b"://").is_some() {
+        return false; // URLs: the url-credentials rule owns them
+    }
+    if is_reference(v) || has_interpolation(v) || is_path(v) || is_bool_or_null(v) {
         return false;
     }
     if c.quote.is_none() && is_code_identifier(v, c.next) {
         return false;
     }
-    if is_reference(v)
-        || has_interpolation(v)
-        || is_path(v)
-        || is_bool_or_null(v)
-        || is_placeholder(v)
-    {
+    if c.mode == Mode::Scan && !generic_value_shape(v, c.quote.is_some()) {
         return false;
     }
-    if memchr::memmem::find(v, b"://").is_some() {
-        return false; // URLs: the url-credentials rule owns them
-    }
-    if v.iter().any(|b| b"()[]{}<>".contains(b)) {
-        return false; // code: calls, indexing, templates
+    if is_placeholder(v) {
+        return false;
     }
     std::str::from_utf8(key).is_ok_and(|k| names::secret_word(k).is_some())
 }
