@@ -3,7 +3,8 @@
 //! history).
 //!
 //! Pipeline: one Aho-Corasick pass finds rule keywords (ASCII
-//! case-insensitive, gitleaks-style) → only the rules whose keywords occur run
+//! case-insensitive, gitleaks-style; a hand-built DFA walking four stretches
+//! of the input at once, see `keywords.rs`) → only the rules whose keywords occur run
 //! their regex, and only on windows around the keyword hits (span-bounded
 //! searches with look-behind context) → validators (entropy, placeholders,
 //! base64 payloads) → overlap resolution → redacted, fingerprinted [`Match`]es.
@@ -22,6 +23,7 @@
 //! ```
 
 mod binary;
+mod keywords;
 mod names;
 mod reader;
 mod rules;
@@ -34,7 +36,6 @@ use std::ops::Range;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Input, meta};
 use serde::Serialize;
@@ -45,6 +46,7 @@ pub use names::secret_word;
 pub use reader::{ReaderOptions, ReaderReport};
 pub use validate::is_key_fingerprint;
 
+use keywords::KeywordDfa;
 use rules::{Keep, RULES, RuleDef};
 use validate::{Candidate, Mode};
 
@@ -233,7 +235,7 @@ struct Compiled {
 
 /// The compiled engine. Build once, share everywhere (`Send + Sync`).
 pub struct Scanner {
-    ac: AhoCorasick,
+    keywords: KeywordDfa,
     /// keyword index → indices into `rules`
     keyword_rules: Vec<Vec<u16>>,
     rules: Vec<Compiled>,
@@ -337,15 +339,10 @@ impl Scanner {
                 }
             }
         }
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .expect("keyword automaton");
+        let keywords = KeywordDfa::new(&keywords);
         let max_slots = rules.iter().map(|r| r.slot_len).max().unwrap_or(2);
         Scanner {
-            ac,
+            keywords,
             keyword_rules,
             rules,
             max_slots,
@@ -362,16 +359,18 @@ impl Scanner {
         let len = buf.len();
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
         let mut any = false;
-        for hit in self.ac.find_overlapping_iter(buf) {
-            for &r in &self.keyword_rules[hit.pattern().as_usize()] {
+        let mut hits = Vec::with_capacity(len / 32);
+        self.keywords.find_all(buf, &mut hits);
+        for hit in hits {
+            for &r in &self.keyword_rules[hit.keyword] {
                 let def = self.rules[r as usize].def;
                 if let Some(f) = def.hit_filter
-                    && !f(buf, hit.start(), hit.end())
+                    && !f(buf, hit.start, hit.end)
                 {
                     continue;
                 }
                 if let Some(m) = def.custom {
-                    if let Some((start, end)) = m(buf, hit.start(), hit.end(), mode) {
+                    if let Some((start, end)) = m(buf, hit.start, hit.end, mode) {
                         out.push(Raw {
                             rule: r,
                             start,
@@ -388,8 +387,8 @@ impl Scanner {
                     }
                     continue;
                 }
-                let s = hit.start().saturating_sub(def.before);
-                let e = hit.end().saturating_add(def.after).min(len);
+                let s = hit.start.saturating_sub(def.before);
+                let e = hit.end.saturating_add(def.after).min(len);
                 match w.last_mut() {
                     Some(last) if s <= last.1 && e >= last.0 => {
                         last.0 = last.0.min(s);
@@ -547,7 +546,9 @@ impl Scanner {
     /// Number of keyword hits in `buf` (the Aho-Corasick pass alone; for benchmarks).
     #[doc(hidden)]
     pub fn keyword_hits(&self, buf: &[u8]) -> usize {
-        self.ac.find_overlapping_iter(buf).count()
+        let mut hits = Vec::new();
+        self.keywords.find_all(buf, &mut hits);
+        hits.len()
     }
 
     /// All secrets in a complete buffer, sorted by position.

@@ -39,10 +39,6 @@ fn is_key_byte(b: u8) -> bool {
 /// Rejects `==` and `::` (comparisons, paths). Then [`generic`] validates.
 pub(crate) fn generic_at(buf: &[u8], hs: usize, he: usize, mode: Mode) -> Option<(usize, usize)> {
     let len = buf.len();
-    let mut ks = hs;
-    while ks > 0 && hs - ks < 40 && is_key_byte(buf[ks - 1]) {
-        ks -= 1;
-    }
     let mut ke = he;
     while ke < len && ke - he < 40 && is_key_byte(buf[ke]) {
         ke += 1;
@@ -86,6 +82,11 @@ pub(crate) fn generic_at(buf: &[u8], hs: usize, he: usize, mode: Mode) -> Option
     }
     if p - vs < 3 {
         return None;
+    }
+    // The key's start only matters once an assignment has been found.
+    let mut ks = hs;
+    while ks > 0 && hs - ks < 40 && is_key_byte(buf[ks - 1]) {
+        ks -= 1;
     }
     let ok = generic(&Candidate {
         secret: &buf[vs..p],
@@ -183,6 +184,28 @@ const PLACEHOLDER_EXACT: &[&str] = &[
     "tbd",
 ];
 
+/// Words that documentation writes where a credential goes (`user:pass`,
+/// `username:password`, `mysql://keystone:foobar@…`), metasyntactic names included.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "user", "username", "usr", "login", "name", "pass", "password", "passwd", "pwd", "secret",
+    "token", "key", "foo", "bar", "baz", "qux", "quux", "foobar",
+];
+
+fn is_placeholder_word(w: &[u8]) -> bool {
+    PLACEHOLDER_WORDS
+        .iter()
+        .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
+}
+
+/// Made of placeholder words only, joined by punctuation: `user:pass`, `username:`, `foobar`.
+fn is_placeholder_phrase(v: &[u8]) -> bool {
+    let mut words = v
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .peekable();
+    words.peek().is_some() && words.all(is_placeholder_word)
+}
+
 /// `$VAR`, `${VAR}`, `${VAR:-x}`, `$(cmd)`, `%VAR%`, `{{ .Var }}`, `<%= x %>`.
 pub(crate) fn is_reference(v: &[u8]) -> bool {
     let v = trim_ascii(v);
@@ -203,7 +226,7 @@ pub(crate) fn has_interpolation(v: &[u8]) -> bool {
 }
 
 /// Obvious placeholders: `changeme`, `xxx`, `<token>`, `${…}`, `example`, `dummy`,
-/// masks like `****`, a single repeated character.
+/// masks like `****`, a single repeated character, placeholder words (`user:pass`).
 pub(crate) fn is_placeholder(v: &[u8]) -> bool {
     let v = trim_ascii(v);
     if v.is_empty() {
@@ -224,6 +247,7 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
     if PLACEHOLDER_EXACT
         .iter()
         .any(|p| v.eq_ignore_ascii_case(p.as_bytes()))
+        || is_placeholder_phrase(v)
     {
         return true;
     }
@@ -397,8 +421,21 @@ pub(crate) fn url_credentials(c: &Candidate<'_>) -> bool {
     if c.mode == Mode::Redact {
         return true;
     }
-    let _ = user;
+    // A placeholder user with a password shorter than the 8 bytes the generic
+    // rule asks for is a documentation example (`https://user:he%2F%2Fo@…`).
+    if is_placeholder_word(user) && percent_decoded_len(pass) < 8 {
+        return false;
+    }
     !is_placeholder(pass)
+}
+
+/// Length of `s` once `%XX` escapes are decoded.
+fn percent_decoded_len(s: &[u8]) -> usize {
+    let escapes = s
+        .windows(3)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        .count();
+    s.len() - 2 * escapes
 }
 
 /// `password = "…"`, `api_key: …`, `client_secret => '…'`, `--token=…`.
@@ -411,25 +448,27 @@ pub(crate) fn generic(c: &Candidate<'_>) -> bool {
     {
         return false;
     }
-    if c.mode == Mode::Scan && !generic_value_shape(v, c.quote.is_some()) {
+    // Cheapest checks first: most candidates in ordinary code fail one of them.
+    if v.iter().any(|b| b"()[]{}<>".contains(b)) {
+        return false; // code: calls, indexing, templates
+    }
+    if memchr::memmem::find(v, b"://").is_some() {
+        return false; // URLs: the url-credentials rule owns them
+    }
+    if is_reference(v) || has_interpolation(v) || is_path(v) || is_bool_or_null(v) {
         return false;
     }
     if c.quote.is_none() && is_code_identifier(v, c.next) {
         return false;
     }
-    if is_reference(v)
-        || has_interpolation(v)
-        || is_path(v)
-        || is_bool_or_null(v)
-        || is_placeholder(v)
-    {
+    // OpenSSL's pass-phrase syntax (`secret = pass:insta` in openssl.cnf): the
+    // password is what follows `pass:`.
+    let v = v.strip_prefix(b"pass:").unwrap_or(v);
+    if c.mode == Mode::Scan && !generic_value_shape(v, c.quote.is_some()) {
         return false;
     }
-    if memchr::memmem::find(v, b"://").is_some() {
-        return false; // URLs: the url-credentials rule owns them
-    }
-    if v.iter().any(|b| b"()[]{}<>".contains(b)) {
-        return false; // code: calls, indexing, templates
+    if is_placeholder(v) {
+        return false;
     }
     std::str::from_utf8(key).is_ok_and(|k| names::secret_word(k).is_some())
 }

@@ -474,3 +474,63 @@ fn interpolated_values_are_not_generic_secrets() {
     assert_eq!(scanner.scan(format!("password={pw}").as_bytes()).len(), 1);
     assert_eq!(scanner.scan(format!("password={pw}$9").as_bytes()).len(), 1);
 }
+
+#[test]
+fn openssl_pass_phrase_source_is_judged_by_its_password() {
+    // bookworm's /etc/ssl/openssl.cnf, Insta Demo CA section.
+    assert_clean("secret = pass:insta # can be used for both client and server side\n");
+    // A real password behind `pass:` is still a secret, and redaction stays strict.
+    let pw = mixed(20, 61);
+    assert_finds(&format!("secret = pass:{pw}\n"), "generic-secret");
+    assert_eq!(
+        Scanner::global().redact_text("secret = pass:insta\n"),
+        "secret = ***\n"
+    );
+}
+
+#[test]
+fn credential_placeholder_words_are_not_secrets() {
+    for text in [
+        // setuptools' package_index.py doctest.
+        ">>> long_auth = 'username:' + 'password'*10\n",
+        "auth = \"user:password\"",
+        "credentials: 'username:password'",
+        "password = \"foobar\"",
+    ] {
+        assert_clean(text);
+    }
+    let pw = mixed(20, 62);
+    assert_finds(&format!("auth = \"deploy:{pw}\""), "generic-secret");
+    assert_finds(&format!("password = \"foobar{pw}\""), "generic-secret");
+}
+
+#[test]
+fn documentation_urls_with_placeholder_credentials() {
+    for text in [
+        // pip's topics/authentication.md.
+        "https://user:he%2F%2Fo@pypi.company.com/simple",
+        // a package description in bookworm's apt lists (Translation-en).
+        "  connection = mysql://keystone:foobar@127.0.0.1/keystone",
+        "http://user:pass@host/",
+        "https://username:password@proxy.internal:3128",
+        "socks5://foo:bar@127.0.0.1:1080",
+    ] {
+        assert_clean(text);
+    }
+    // The same shapes with real-looking passwords are still found.
+    let pw = alnum(14, 63);
+    for text in [
+        format!("https://user:{pw}@pypi.company.com/simple"),
+        format!("mysql://keystone:{pw}@127.0.0.1/keystone"),
+        format!("amqp://guest:{pw}@rabbit:5672/"),
+    ] {
+        assert_finds(&text, "url-credentials");
+    }
+    // A short password is still reported when the user is not a placeholder.
+    assert_finds("postgres://app:s3cr3t@db:5432/app", "url-credentials");
+    // Redaction still masks documentation examples.
+    assert_eq!(
+        Scanner::global().redact_text("http://user:pass@host/"),
+        "http://***@host/"
+    );
+}
