@@ -702,4 +702,73 @@ mod tests {
         );
         assert!(pending(&pkgs, newer_only, true).is_empty());
     }
+
+    #[test]
+    fn rpm_advisories_noarch_and_repository_priorities() {
+        let rpm = |name: &str, version: &str, arch: &str| Package {
+            ecosystem: Ecosystem::Rpm,
+            architecture: Some(arch.into()),
+            database: "/var/lib/rpm/rpmdb.sqlite".into(),
+            ..installed(name, version)
+        };
+        let offer = |name: &str, version: &str, arch: &str, repo: &str, priority: u16| Candidate {
+            available: Available {
+                name: name.into(),
+                version: version.into(),
+                architecture: arch.into(),
+            },
+            archive: repo.into(),
+            security: false,
+            priority,
+        };
+        let fix = |version: &str, advisory: &str| SecurityFix {
+            available: Available {
+                name: "a".into(),
+                version: version.into(),
+                architecture: "x86_64".into(),
+            },
+            advisory: advisory.into(),
+        };
+        let pkgs = [
+            rpm("a", "1.0-1", "x86_64"),
+            rpm("b", "2.0-1", "noarch"),
+            rpm("c", "1.0-1", "x86_64"),
+        ];
+        let refs: Vec<&Package> = pkgs.iter().collect();
+        let offers = vec![
+            offer("a", "1.0-3", "x86_64", "updates", 901),
+            offer("a", "1:0.1-1", "x86_64", "epoch", 901),
+            offer("b", "2.1-1", "x86_64", "updates", 901),
+            // c: a repository with priority=10 still offers the installed version.
+            offer("c", "1.0-1", "x86_64", "pinned", 990),
+            offer("c", "2.0-1", "x86_64", "updates", 901),
+        ];
+        // SEC-1's version is no longer in any primary but older than the candidate: the update
+        // fixes it. SEC-2's is newer than the candidate: it does not.
+        let fixes = [fix("1.0-2", "SEC-1"), fix("1:0.2-1", "SEC-2")];
+        let mut notices = Vec::new();
+        let got: Vec<_> = compare(&refs, offers, &fixes, Some("x86_64"), false, &mut notices)
+            .into_iter()
+            .map(|u| (u.name, u.fixed_version, u.suites, u.security, u.advisories))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "a".into(),
+                    "1:0.1-1".into(),
+                    vec!["epoch".to_owned()],
+                    true,
+                    vec!["SEC-1".to_owned()]
+                ),
+                (
+                    "b".into(),
+                    "2.1-1".into(),
+                    vec!["updates".to_owned()],
+                    false,
+                    vec![]
+                ),
+            ]
+        );
+    }
 }
