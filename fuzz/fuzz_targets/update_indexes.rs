@@ -1,9 +1,10 @@
 //! Feeds arbitrary bytes to every parser of `drydock updates`: apt sources (one-line and
-//! deb822), apk repositories, Release, Packages (plain, gz, xz), APKINDEX. They must return
-//! errors, never panic.
+//! deb822), apk repositories, Release, Packages (plain, gz, xz), APKINDEX, and the rpm-md ones:
+//! `.repo`/`dnf.conf`, repomd.xml, primary.xml and updateinfo.xml (plain, gz, xz, zst). They
+//! must return errors, never panic.
 #![no_main]
 
-use drydock_updates::{index, release, sources};
+use drydock_updates::{index, release, rpmmd, sources};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,6 +19,16 @@ fuzz_target!(|data: &[u8]| {
     for path in ["Packages.gz", "Packages.xz"] {
         if let Ok(plain) = index::decompress("u", path, data.to_vec()) {
             let _ = index::parse_packages("u", &plain[..], &|_| true);
+        }
+    }
+    let _ = rpmmd::parse_repo_file("f", &text);
+    let _ = rpmmd::parse_main_config("f", &text);
+    let _ = rpmmd::parse_repomd("u", data);
+    let _ = rpmmd::parse_primary("u", data, &|_| true);
+    let _ = rpmmd::parse_updateinfo("u", data, &|_| true);
+    for location in ["primary.xml.gz", "primary.xml.xz", "updateinfo.xml.zst"] {
+        if let Ok(reader) = rpmmd::open_metadata("u", location, data) {
+            let _ = rpmmd::parse_primary("u", reader, &|_| true);
         }
     }
     if let Ok(file) = index::read_apkindex("u", data) {

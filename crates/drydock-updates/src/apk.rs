@@ -96,7 +96,7 @@ pub(crate) fn collect(
         .collect::<Result<Vec<_>>>()?;
     Ok(Collected {
         candidates: per_repo.into_iter().flatten().collect(),
-        notices: Vec::new(),
+        ..Collected::default()
     })
 }
 

@@ -1,5 +1,6 @@
 //! The package-manager configuration files of an image's final filesystem:
-//! apt sources and keyrings, apk repositories and keys, dpkg architectures.
+//! apt sources and keyrings, apk repositories and keys, dpkg architectures,
+//! dnf/yum configuration, `.repo` files and `/etc/pki/rpm-gpg` keys.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -11,10 +12,16 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 
 /// Directories (and files) read from the image.
-const WATCHED: [&str; 6] = [
+const WATCHED: [&str; 12] = [
     "/etc/apt/",
     "/usr/share/keyrings/",
     "/etc/apk/",
+    "/etc/yum.repos.d/",
+    "/etc/yum/",
+    "/etc/distro.repos.d/",
+    "/etc/dnf/",
+    "/etc/yum.conf",
+    "/etc/pki/rpm-gpg/",
     "/var/lib/dpkg/arch",
     "/etc/os-release",
     "/usr/lib/os-release",

@@ -18,6 +18,11 @@
 //!   configuration files: a registry image's layers are downloaded twice.
 //! * apk: `/etc/apk/repositories`; `APKINDEX.tar.gz` RSA signatures checked
 //!   against `/etc/apk/keys`.
+//! * rpm: `/etc/yum.repos.d/*.repo` ([`rpmmd`]); `repodata/repomd.xml`
+//!   (its `.asc` signature checked against the repository's `gpgkey` when
+//!   `repo_gpgcheck=1`), then `primary` and `updateinfo` checked against the
+//!   SHA-256 and size `repomd.xml` lists. Security updates are the ones a
+//!   `type="security"` advisory of `updateinfo` lists.
 //! * Anything that prevents a complete answer — an unreachable mirror, a bad
 //!   signature or checksum, an unknown distribution — is an [`Error`], never
 //!   an empty list.
@@ -29,6 +34,8 @@ mod fetch;
 mod files;
 pub mod index;
 pub mod release;
+mod rpm;
+pub mod rpmmd;
 mod signature;
 pub mod sources;
 
@@ -66,8 +73,11 @@ pub struct PendingUpdate {
     pub installed_version: String,
     /// The version the package manager would install (the newest available).
     pub fixed_version: String,
-    /// Archives (`Suite` of apt Releases, `branch/repo` for apk) offering `fixed_version`.
+    /// Archives (`Suite` of apt Releases, `branch/repo` for apk, the repository
+    /// id for rpm) offering `fixed_version`.
     pub suites: Vec<String>,
+    /// Security advisories (rpm `updateinfo` ids) fixed by updating to `fixed_version`.
+    pub advisories: Vec<String>,
     /// Whether a security suite offers a version newer than the installed one
     /// (and not newer than `fixed_version`): installing it fixes a vulnerability.
     pub security: bool,
@@ -91,8 +101,9 @@ pub struct Updates {
     /// Pending updates, by name and architecture.
     pub updates: Vec<PendingUpdate>,
     /// Whether the sources say which updates fix vulnerabilities (apt: security
-    /// suites). When `false` (apk), no update is marked `security` — which does
-    /// not mean none is one.
+    /// suites; rpm: an `updateinfo` in some repository). When `false` (apk, rpm
+    /// repositories without updateinfo), no update is marked `security` —
+    /// which does not mean none is one.
     pub security_known: bool,
     /// Index bytes received over the network (not from the cache or an index folder).
     pub fetched_bytes: u64,
@@ -114,9 +125,20 @@ pub(crate) struct Candidate {
     priority: u16,
 }
 
+/// A version a security advisory (rpm `updateinfo`) says fixes a vulnerability.
+#[derive(Debug, Clone)]
+pub(crate) struct SecurityFix {
+    available: Available,
+    advisory: String,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Collected {
     candidates: Vec<Candidate>,
+    /// rpm: the packages security advisories list.
+    security_fixes: Vec<SecurityFix>,
+    /// rpm: whether some repository publishes an `updateinfo`.
+    security_listed: bool,
     notices: Vec<String>,
 }
 
@@ -160,7 +182,6 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
         .and_then(|d| d.pretty_name.clone().or_else(|| Some(d.id.clone())))
         .unwrap_or_else(|| "no os-release".into());
     let image_arch = source.image().config.architecture.as_deref();
-    let security_known = ecosystem == Some(Ecosystem::Deb);
     let (collected, native) = match ecosystem {
         Some(Ecosystem::Deb) => {
             let sources = apt::sources(&files)?;
@@ -226,9 +247,32 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
             )
         }
         Some(Ecosystem::Rpm) => {
-            return Err(Error::Unsupported(format!(
-                "the image ({distro_name}) uses rpm; pending updates are supported for apt and apk images"
-            )));
+            let arch = rpm::architecture(&installed, image_arch).ok_or_else(|| {
+                Error::Unsupported("cannot tell the image's rpm architecture".into())
+            })?;
+            let vars = rpm::variables(&files, inventory.distro.as_ref(), &arch);
+            let (repos, notices) = rpm::repositories(&files, &vars)?;
+            if repos.is_empty() {
+                let why = if notices.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", notices.join("; "))
+                };
+                return Err(Error::Unsupported(format!(
+                    "the image ({distro_name}) has rpm packages but no enabled repository with a \
+                     baseurl (/etc/yum.repos.d/*.repo){why}"
+                )));
+            }
+            let mut collected = rpm::collect(&files, &repos, &fetcher, &wanted)?;
+            if options.security_only && !collected.security_listed {
+                return Err(Error::Unsupported(
+                    "no repository of the image publishes an updateinfo, so security fixes \
+                     cannot be told from other updates; --security-only needs one"
+                        .into(),
+                ));
+            }
+            collected.notices.splice(0..0, notices);
+            (collected, Some(arch))
         }
         None => {
             return Err(Error::Unsupported(format!(
@@ -237,10 +281,12 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
         }
     };
     let available = collected.candidates.len();
+    let security_known = ecosystem == Some(Ecosystem::Deb) || collected.security_listed;
     let mut notices = collected.notices;
     let updates = compare(
         &installed,
         collected.candidates,
+        &collected.security_fixes,
         native.as_deref(),
         options.security_only,
         &mut notices,
@@ -278,17 +324,19 @@ fn debian_arch(arch: &str) -> Option<String> {
 /// version among equals, never a downgrade. An update is pending when the
 /// candidate is newer than the installed version; it is a security update when
 /// a security suite offers a version newer than the installed one and not
-/// newer than the candidate. Names match by architecture (`all` counts as the
+/// newer than the candidate, or a security advisory (`fixes`) lists such a
+/// version. Names match by architecture (`all` and `noarch` count as the
 /// native one).
 fn compare(
     installed: &[&Package],
     candidates: Vec<Candidate>,
+    fixes: &[SecurityFix],
     native: Option<&str>,
     security_only: bool,
     notices: &mut Vec<String>,
 ) -> Vec<PendingUpdate> {
     let arch = |a: Option<&str>| match (a, native) {
-        (Some("all"), Some(n)) => Some(n.to_owned()),
+        (Some("all" | "noarch"), Some(n)) => Some(n.to_owned()),
         (a, Some(_)) => a.map(str::to_owned),
         (_, None) => None,
     };
@@ -299,6 +347,14 @@ fn compare(
             arch(Some(&c.available.architecture)),
         );
         by_key.entry(key).or_default().push(c);
+    }
+    let mut fixes_by_key: BTreeMap<(String, Option<String>), Vec<&SecurityFix>> = BTreeMap::new();
+    for f in fixes {
+        let key = (
+            f.available.name.clone(),
+            arch(Some(&f.available.architecture)),
+        );
+        fixes_by_key.entry(key).or_default().push(f);
     }
     let mut bad_versions = BTreeMap::new();
     let mut updates = Vec::new();
@@ -329,10 +385,23 @@ fn compare(
         let Some(best) = best.filter(|b| b.priority >= installed_priority) else {
             continue;
         };
-        let security = newer.iter().any(|c| {
-            c.security
-                && order(&c.available.version, &best.available.version) != Ok(Ordering::Greater)
-        });
+        let fixing = |version: &str| {
+            order(version, &p.version) == Ok(Ordering::Greater)
+                && order(version, &best.available.version) != Ok(Ordering::Greater)
+        };
+        let mut advisories: Vec<String> = fixes_by_key
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter(|f| fixing(&f.available.version))
+            .map(|f| f.advisory.clone())
+            .collect();
+        advisories.sort();
+        advisories.dedup();
+        let security = !advisories.is_empty()
+            || newer
+                .iter()
+                .any(|c| c.security && fixing(&c.available.version));
         if security_only && !security {
             continue;
         }
@@ -350,6 +419,7 @@ fn compare(
             installed_version: p.version.clone(),
             fixed_version: best.available.version.clone(),
             suites,
+            advisories,
             security,
             source_name: p.source_name.clone(),
             layer: p.layer,
@@ -375,20 +445,23 @@ pub static RULES: &[RuleInfo] = &[
         code: Cow::Borrowed(SECURITY_UPDATE.0),
         name: Cow::Borrowed(SECURITY_UPDATE.1),
         summary: Cow::Borrowed(
-            "An installed OS package has a newer version in a security suite of the image's own sources",
+            "An installed OS package has a newer version in a security suite (or security advisory) of the image's own sources",
         ),
         default_severity: Severity::Error,
         hadolint: None,
         docs: Some(Cow::Borrowed(
             r#"## What it does
 Reads the image's own package sources (apt `sources.list`, `sources.list.d/*.list` and
-`*.sources`; apk `/etc/apk/repositories`), fetches their indexes, verifies them the way the
-package manager does (the `InRelease` signature against the image's own keyring, each `Packages`
-file against the checksum the signed `Release` lists; `APKINDEX.tar.gz` against
-`/etc/apk/keys`), and reports each installed package for which a security suite
-(`*-security`, or a `Label` naming security) offers a newer version than the one installed, up to
-the version the package manager would install (`apt list --upgradable`'s candidate). The finding
-points at the layer that installed the package. No CVE feed is needed.
+`*.sources`; apk `/etc/apk/repositories`; dnf/yum `/etc/yum.repos.d/*.repo`), fetches their
+indexes, verifies them the way the package manager does (the `InRelease` signature against the
+image's own keyring, each `Packages` file against the checksum the signed `Release` lists;
+`APKINDEX.tar.gz` against `/etc/apk/keys`; `repomd.xml.asc` against the repository's `gpgkey`
+when `repo_gpgcheck=1`, `primary` and `updateinfo` against the checksums `repomd.xml` lists), and
+reports each installed package for which a security suite (`*-security`, or a `Label` naming
+security) offers, or a security advisory of an rpm repository's `updateinfo` lists, a newer
+version than the one installed, up to the version the package manager would install
+(`apt list --upgradable`'s or `dnf check-update`'s candidate). The finding points at the layer
+that installed the package. No CVE feed is needed.
 
 ## Why is this bad?
 The fix is published, but the image still ships the vulnerable version: a cached layer froze the
@@ -421,7 +494,8 @@ stays cached (DD103).
             r#"## What it does
 Like DD601 (same sources, same verification, same candidate as `apt list --upgradable`), for
 updates that no security suite offers: point releases, `-updates` suites, third-party
-repositories, and every apk update (apk repositories do not separate security fixes).
+repositories, rpm updates no security advisory lists, and every apk update (apk repositories do
+not separate security fixes).
 `drydock updates --security-only` leaves these out.
 
 ## Why is this bad?
@@ -465,8 +539,13 @@ pub fn report(image: &Image, updates: &Updates) -> Report {
             } else {
                 String::new()
             };
+            let advisories = if u.advisories.is_empty() {
+                String::new()
+            } else {
+                format!("; fixes {}", u.advisories.join(", "))
+            };
             let message = format!(
-                "{}{arch} {} has a pending {kind}: {} ({}{source})",
+                "{}{arch} {} has a pending {kind}: {} ({}{source}{advisories})",
                 u.name,
                 u.installed_version,
                 u.fixed_version,
@@ -558,10 +637,17 @@ mod tests {
     ) -> Vec<(String, String, bool)> {
         let refs: Vec<&Package> = installed.iter().collect();
         let mut notices = Vec::new();
-        compare(&refs, offers, Some("amd64"), security_only, &mut notices)
-            .into_iter()
-            .map(|u| (u.name, u.fixed_version, u.security))
-            .collect()
+        compare(
+            &refs,
+            offers,
+            &[],
+            Some("amd64"),
+            security_only,
+            &mut notices,
+        )
+        .into_iter()
+        .map(|u| (u.name, u.fixed_version, u.security))
+        .collect()
     }
 
     #[test]
@@ -615,5 +701,74 @@ mod tests {
             [("a".into(), "1.0-1+deb12u2".into(), false)]
         );
         assert!(pending(&pkgs, newer_only, true).is_empty());
+    }
+
+    #[test]
+    fn rpm_advisories_noarch_and_repository_priorities() {
+        let rpm = |name: &str, version: &str, arch: &str| Package {
+            ecosystem: Ecosystem::Rpm,
+            architecture: Some(arch.into()),
+            database: "/var/lib/rpm/rpmdb.sqlite".into(),
+            ..installed(name, version)
+        };
+        let offer = |name: &str, version: &str, arch: &str, repo: &str, priority: u16| Candidate {
+            available: Available {
+                name: name.into(),
+                version: version.into(),
+                architecture: arch.into(),
+            },
+            archive: repo.into(),
+            security: false,
+            priority,
+        };
+        let fix = |version: &str, advisory: &str| SecurityFix {
+            available: Available {
+                name: "a".into(),
+                version: version.into(),
+                architecture: "x86_64".into(),
+            },
+            advisory: advisory.into(),
+        };
+        let pkgs = [
+            rpm("a", "1.0-1", "x86_64"),
+            rpm("b", "2.0-1", "noarch"),
+            rpm("c", "1.0-1", "x86_64"),
+        ];
+        let refs: Vec<&Package> = pkgs.iter().collect();
+        let offers = vec![
+            offer("a", "1.0-3", "x86_64", "updates", 901),
+            offer("a", "1:0.1-1", "x86_64", "epoch", 901),
+            offer("b", "2.1-1", "x86_64", "updates", 901),
+            // c: a repository with priority=10 still offers the installed version.
+            offer("c", "1.0-1", "x86_64", "pinned", 990),
+            offer("c", "2.0-1", "x86_64", "updates", 901),
+        ];
+        // SEC-1's version is no longer in any primary but older than the candidate: the update
+        // fixes it. SEC-2's is newer than the candidate: it does not.
+        let fixes = [fix("1.0-2", "SEC-1"), fix("1:0.2-1", "SEC-2")];
+        let mut notices = Vec::new();
+        let got: Vec<_> = compare(&refs, offers, &fixes, Some("x86_64"), false, &mut notices)
+            .into_iter()
+            .map(|u| (u.name, u.fixed_version, u.suites, u.security, u.advisories))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "a".into(),
+                    "1:0.1-1".into(),
+                    vec!["epoch".to_owned()],
+                    true,
+                    vec!["SEC-1".to_owned()]
+                ),
+                (
+                    "b".into(),
+                    "2.1-1".into(),
+                    vec!["updates".to_owned()],
+                    false,
+                    vec![]
+                ),
+            ]
+        );
     }
 }

@@ -119,13 +119,13 @@ pub fn verify_detached(
     let armored = signature.starts_with(b"-----BEGIN PGP");
     let signatures: Vec<DetachedSignature> = if armored {
         DetachedSignature::from_armor_many(signature)
-            .map_err(|e| bad(format!("Release.gpg is not a signature: {e}")))?
+            .map_err(|e| bad(format!("the detached signature is unparsable: {e}")))?
             .0
             .filter_map(|s| s.ok())
             .collect()
     } else {
         DetachedSignature::from_bytes_many(BufReader::new(signature))
-            .map_err(|e| bad(format!("Release.gpg is not a signature: {e}")))?
+            .map_err(|e| bad(format!("the detached signature is unparsable: {e}")))?
             .filter_map(|s| s.ok())
             .collect()
     };

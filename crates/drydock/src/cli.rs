@@ -102,11 +102,13 @@ pub enum Command {
     /// per package with its purl, source package and the layer that installed it, plus the
     /// distribution. IMAGE as for `scan`. Always JSON: `--format` does not apply.
     Sbom(SbomArgs),
-    /// List pending OS package updates of an image, from the image's own apt or apk sources:
-    /// their indexes are fetched and verified (InRelease signature against the image's keyring,
-    /// Packages checksums; APKINDEX signature against /etc/apk/keys) and each installed package
-    /// compared with the version the package manager would install. No CVE feed. IMAGE as for
-    /// `scan`, but not `docker:`. Security updates are DD601 (error), others DD602 (warning).
+    /// List pending OS package updates of an image, from the image's own apt, apk or dnf/yum
+    /// sources: their indexes are fetched and verified (InRelease signature against the image's
+    /// keyring, Packages checksums; APKINDEX signature against /etc/apk/keys; repomd.xml.asc
+    /// against the repository's gpgkey when repo_gpgcheck=1, primary and updateinfo checksums)
+    /// and each installed package compared with the version the package manager would install.
+    /// No CVE feed. IMAGE as for `scan`, but not `docker:`. Security updates (security suites,
+    /// rpm security advisories) are DD601 (error), others DD602 (warning).
     Updates(UpdatesArgs),
     /// Build an image with BuildKit, rebuilding only what upstream changed: bases that moved in
     /// their registry, and the steps whose packages have fixes published (the last image's pending
@@ -272,7 +274,8 @@ pub struct UpdatesArgs {
     pub platform: String,
     #[command(flatten)]
     pub indexes: IndexArgs,
-    /// Report only updates that a security suite offers (apt images).
+    /// Report only security updates: offered by a security suite (apt) or listed by a security
+    /// advisory of the repositories' updateinfo (rpm). Not for apk images.
     #[arg(long)]
     pub security_only: bool,
 }

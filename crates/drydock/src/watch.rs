@@ -123,7 +123,7 @@ impl UpdatesEngine {
                 package: u.name,
                 installed: u.installed_version,
                 fixed: u.fixed_version,
-                advisories: Vec::new(),
+                advisories: u.advisories,
             })
             .collect())
     }
