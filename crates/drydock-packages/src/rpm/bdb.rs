@@ -65,12 +65,11 @@ pub(super) fn blobs(data: &[u8]) -> Result<Vec<Blob>, String> {
         }
         for i in (1..entries).step_by(2) {
             let at = usize::from(db.u16(page, PAGE_HEADER + 2 * i));
-            let item = page.get(at..at + OFFPAGE_SIZE).ok_or_else(|| {
-                format!("page {pgno} entry {i}: item offset {at} is past the page")
-            })?;
-            if item[0] != ITEM_OFFPAGE {
+            let past = || format!("page {pgno} entry {i}: item at offset {at} runs past the page");
+            if *page.get(at).ok_or_else(past)? != ITEM_OFFPAGE {
                 continue;
             }
+            let item = page.get(at..at + OFFPAGE_SIZE).ok_or_else(past)?;
             let first = db.u32(item, 4);
             let length = db.u32(item, 8) as usize;
             let origin = format!("page {pgno} entry {i} (overflow page {first})");
@@ -265,6 +264,7 @@ mod tests {
         many_entries[PAGE + 20..PAGE + 22].copy_from_slice(&u16::MAX.to_le_bytes());
         let mut item_past_page = db(false, 2, 4, &[(0, b"abcd")]);
         item_past_page[PAGE + 28..PAGE + 30].copy_from_slice(&510u16.to_le_bytes());
+        item_past_page[PAGE + 510] = ITEM_OFFPAGE;
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (vec![], "not a Berkeley DB file"),
             (vec![0xff; 4096], "not a Berkeley DB file"),
@@ -274,7 +274,7 @@ mod tests {
             (many_entries, "page 1: 65535 entries do not fit"),
             (
                 item_past_page,
-                "page 1 entry 1: item offset 510 is past the page",
+                "page 1 entry 1: item at offset 510 runs past the page",
             ),
             // Self-referencing page, and a two-page cycle.
             (db(false, 2, 100, &[(2, b"abcd")]), "loops back to page 2"),
