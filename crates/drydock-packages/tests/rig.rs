@@ -402,12 +402,12 @@ fn without_database(packages: Vec<Package>) -> Vec<Package> {
 
 /// A Berkeley DB hash `Packages` file written by Berkeley DB itself
 /// (`db5.3_load`) from rpm header blobs, keyed as rpm keys them (4-byte
-/// instance numbers, key 0 holding the instance counter). 512-byte pages:
-/// every header spans a chain of overflow pages.
-fn berkeley_db(dir: &Path, blobs: &[(u32, Vec<u8>)]) -> Vec<u8> {
+/// instance numbers, key 0 holding the instance counter), with pages of
+/// `page_size` bytes.
+fn berkeley_db(dir: &Path, blobs: &[(u32, Vec<u8>)], page_size: u32) -> Vec<u8> {
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let mut dump =
-        String::from("VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nHEADER=END\n");
+        format!("VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize={page_size}\nHEADER=END\n");
     let next = blobs.iter().map(|b| b.0).max().unwrap_or(0) + 1;
     dump += &format!(
         " {}\n {}\n",
@@ -420,7 +420,7 @@ fn berkeley_db(dir: &Path, blobs: &[(u32, Vec<u8>)]) -> Vec<u8> {
     dump += "DATA=END\n";
     let input = dir.join("Packages.dump");
     std::fs::write(&input, dump).unwrap();
-    let packages = dir.join("Packages");
+    let packages = dir.join(format!("Packages-{page_size}"));
     run(Command::new("db5.3_load")
         .arg("-f")
         .arg(&input)
@@ -429,19 +429,23 @@ fn berkeley_db(dir: &Path, blobs: &[(u32, Vec<u8>)]) -> Vec<u8> {
 }
 
 /// The Berkeley DB backend gives the same packages as SQLite for the same
-/// header blobs.
+/// header blobs: with 512-byte pages every header spans a chain of overflow
+/// pages; with 64 KiB pages these small headers are stored in the page.
 #[test]
 fn rpm_berkeley_db_packages_match_the_sqlite_database() {
     let tmp = tempfile::tempdir().unwrap();
     let db = rpm_database(tmp.path());
     let blobs = sqlite_blobs(&db);
     assert_eq!(blobs.len(), 2);
-    let data = berkeley_db(tmp.path(), &blobs);
-    let bdb = drydock_packages::parse_rpmdb("/var/lib/rpm/Packages", &data, None).unwrap();
-    assert_eq!(
-        without_database(bdb),
-        without_database(sqlite_packages(&db))
-    );
+    for page_size in [512, 65536] {
+        let data = berkeley_db(tmp.path(), &blobs, page_size);
+        let bdb = drydock_packages::parse_rpmdb("/var/lib/rpm/Packages", &data, None).unwrap();
+        assert_eq!(
+            without_database(bdb),
+            without_database(sqlite_packages(&db)),
+            "{page_size}-byte pages"
+        );
+    }
     assert_eq!(sqlite_packages(&db).len(), 2);
 }
 
@@ -546,7 +550,7 @@ fn hostile_rpm_databases_are_errors() {
 fn cyclic_berkeley_db_overflow_chains_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let db = rpm_database(tmp.path());
-    let data = berkeley_db(tmp.path(), &sqlite_blobs(&db));
+    let data = berkeley_db(tmp.path(), &sqlite_blobs(&db), 512);
     // Every overflow page (type 7 at byte 25) that continues a chain now
     // continues it with itself; then with the chain's previous page.
     for to_self in [true, false] {

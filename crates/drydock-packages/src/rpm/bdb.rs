@@ -10,16 +10,17 @@
 //! * Every page starts with a 26-byte header: `next_pgno` at 16, `entries`
 //!   (u16) at 20, `hf_offset` (u16) at 22, `type` at 25.
 //! * Hash pages (type 2 or 13) hold `entries` u16 offsets of items right
-//!   after the header: keys at even positions, values at odd ones. A value
-//!   too big for the page is an `HOFFPAGE` item (type 3): first overflow page
-//!   number at item byte 4, total length at byte 8.
+//!   after the header: keys at even positions, values at odd ones. Items are
+//!   stored from the end of the page down, so item `i` ends where item
+//!   `i - 1` starts. A small value is an `H_KEYDATA` item (type 1, then the
+//!   bytes); a value too big for the page (over about a quarter of it) is an
+//!   `HOFFPAGE` item (type 3): first overflow page number at item byte 4,
+//!   total length at byte 8.
 //! * Overflow pages (type 7) carry `hf_offset` bytes of the value from byte
 //!   26, and chain on through `next_pgno` (0 ends the chain).
 //!
-//! rpm stores each package header under its 4-byte instance number; those
-//! values are always off-page. The one small value stored in the page
-//! itself is rpm's instance counter (key 0), which is skipped with every
-//! other on-page item.
+//! rpm stores each package header under its 4-byte instance number, and
+//! its instance counter under key 0, which is skipped.
 //!
 //! Every page number is checked against the file, a chain that revisits a
 //! page is an error, and the values read may not add up to more than the
@@ -35,7 +36,10 @@ const TYPE_HASH_UNSORTED: u8 = 2;
 const TYPE_OVERFLOW: u8 = 7;
 const TYPE_HASH_META: u8 = 8;
 const TYPE_HASH: u8 = 13;
+/// `H_KEYDATA`: a type byte, then the bytes themselves.
+const ITEM_KEYDATA: u8 = 1;
 const ITEM_OFFPAGE: u8 = 3;
+const MORE_THAN_FILE: &str = "values add up to more bytes than the file holds";
 /// `HOFFPAGE`: type, 3 unused bytes, page number, total length.
 const OFFPAGE_SIZE: usize = 12;
 
@@ -63,24 +67,48 @@ pub(super) fn blobs(data: &[u8]) -> Result<Vec<Blob>, String> {
                 page.len()
             ));
         }
-        for i in (1..entries).step_by(2) {
+        // Item `i` ends where item `i - 1` starts (the first at the page end).
+        let item = |i: usize| {
             let at = usize::from(db.u16(page, PAGE_HEADER + 2 * i));
-            let past = || format!("page {pgno} entry {i}: item at offset {at} runs past the page");
-            if *page.get(at).ok_or_else(past)? != ITEM_OFFPAGE {
-                continue;
-            }
-            let item = page.get(at..at + OFFPAGE_SIZE).ok_or_else(past)?;
-            let first = db.u32(item, 4);
-            let length = db.u32(item, 8) as usize;
-            let origin = format!("page {pgno} entry {i} (overflow page {first})");
-            if length > budget {
-                return Err(format!(
-                    "{origin}: value of {length} bytes is more than the file holds"
-                ));
-            }
-            let bytes = db
-                .overflow(first, length)
-                .map_err(|e| format!("{origin}: {e}"))?;
+            let end = match i {
+                0 => page.len(),
+                _ => usize::from(db.u16(page, PAGE_HEADER + 2 * (i - 1))),
+            };
+            page.get(at..end).filter(|b| !b.is_empty()).ok_or_else(|| {
+                format!("page {pgno} entry {i}: item at bytes {at}..{end} is not within the page")
+            })
+        };
+        for i in (1..entries).step_by(2) {
+            let (key, value) = (item(i - 1)?, item(i)?);
+            let (origin, bytes) = match value[0] {
+                ITEM_KEYDATA if key == [ITEM_KEYDATA, 0, 0, 0, 0] => continue,
+                ITEM_KEYDATA => {
+                    let bytes = &value[1..];
+                    if bytes.len() > budget {
+                        return Err(format!("page {pgno} entry {i}: {MORE_THAN_FILE}"));
+                    }
+                    (format!("page {pgno} entry {i}"), bytes.to_vec())
+                }
+                ITEM_OFFPAGE if value.len() >= OFFPAGE_SIZE => {
+                    let first = db.u32(value, 4);
+                    let length = db.u32(value, 8) as usize;
+                    let origin = format!("page {pgno} entry {i} (overflow page {first})");
+                    if length > budget {
+                        return Err(format!("{origin}: {MORE_THAN_FILE}"));
+                    }
+                    let bytes = db
+                        .overflow(first, length)
+                        .map_err(|e| format!("{origin}: {e}"))?;
+                    (origin, bytes)
+                }
+                ITEM_OFFPAGE => {
+                    return Err(format!(
+                        "page {pgno} entry {i}: off-page item of {} bytes is truncated",
+                        value.len()
+                    ));
+                }
+                _ => continue,
+            };
             budget -= bytes.len();
             blobs.push(Blob { origin, bytes });
         }
@@ -253,6 +281,32 @@ mod tests {
     }
 
     #[test]
+    fn small_values_are_read_from_the_page_and_the_counter_is_skipped() {
+        let mut data = db(false, 2, 4, &[(0, b"abcd")]);
+        let hash = &mut data[PAGE..2 * PAGE];
+        hash[20..22].copy_from_slice(&4u16.to_le_bytes());
+        // Key 0 → counter 5, then key 1 → "hello", from the page end down.
+        let items: [&[u8]; 4] = [
+            &[1, 0, 0, 0, 0],
+            &[1, 5, 0, 0, 0],
+            &[1, 1, 0, 0, 0],
+            b"\x01hello",
+        ];
+        let mut end = PAGE;
+        for (i, item) in items.iter().enumerate() {
+            end -= item.len();
+            hash[end..end + item.len()].copy_from_slice(item);
+            hash[26 + 2 * i..28 + 2 * i].copy_from_slice(&(end as u16).to_le_bytes());
+        }
+        let blobs = blobs(&data).unwrap();
+        assert_eq!(blobs.len(), 1);
+        assert_eq!(
+            (blobs[0].origin.as_str(), &blobs[0].bytes[..]),
+            ("page 1 entry 3", &b"hello"[..])
+        );
+    }
+
+    #[test]
     fn corrupt_files_are_errors() {
         let mut small_page = db(false, 2, 4, &[(0, b"abcd")]);
         small_page[20..24].copy_from_slice(&300u32.to_le_bytes());
@@ -264,8 +318,11 @@ mod tests {
         many_entries[PAGE + 20..PAGE + 22].copy_from_slice(&u16::MAX.to_le_bytes());
         let mut item_past_page = db(false, 2, 4, &[(0, b"abcd")]);
         item_past_page[PAGE + 28..PAGE + 30].copy_from_slice(&510u16.to_le_bytes());
-        item_past_page[PAGE + 510] = ITEM_OFFPAGE;
+        let mut short_item = db(false, 2, 4, &[(0, b"abcd")]);
+        short_item[PAGE + 28..PAGE + 30].copy_from_slice(&495u16.to_le_bytes());
+        short_item[PAGE + 495] = ITEM_OFFPAGE;
         let cases: Vec<(Vec<u8>, &str)> = vec![
+            (short_item, "off-page item of 5 bytes is truncated"),
             (vec![], "not a Berkeley DB file"),
             (vec![0xff; 4096], "not a Berkeley DB file"),
             (small_page, "byte 20: invalid page size 300"),
@@ -274,7 +331,7 @@ mod tests {
             (many_entries, "page 1: 65535 entries do not fit"),
             (
                 item_past_page,
-                "page 1 entry 1: item at offset 510 runs past the page",
+                "page 1 entry 1: item at bytes 510..500 is not within",
             ),
             // Self-referencing page, and a two-page cycle.
             (db(false, 2, 100, &[(2, b"abcd")]), "loops back to page 2"),
@@ -285,7 +342,7 @@ mod tests {
             // A cycle whose declared length is huge: stopped by the file size.
             (
                 db(false, 2, u32::MAX, &[(2, b"abcd")]),
-                "more than the file holds",
+                "more bytes than the file holds",
             ),
             (
                 db(false, 9, 4, &[(0, b"abcd")]),
