@@ -43,12 +43,7 @@ pub(crate) fn records(file: &str, data: &[u8], wal: Option<&[u8]>) -> Result<Vec
         message,
     };
     let blobs = if data.starts_with(b"SQLite format 3\0") {
-        let base = file
-            .rsplit('/')
-            .next()
-            .filter(|b| !b.is_empty())
-            .unwrap_or("rpmdb.sqlite");
-        sqlite::blobs(file, base, data, wal)?
+        sqlite::blobs(file, data, wal)?
     } else if data.starts_with(b"RpmP") {
         ndb::blobs(data).map_err(|e| rpm_error(format!("NDB: {e}")))?
     } else {

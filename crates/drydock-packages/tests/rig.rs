@@ -581,3 +581,29 @@ fn cyclic_berkeley_db_overflow_chains_are_errors() {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }
+
+/// A package added to an rpm SQLite database that is still in its
+/// write-ahead log (not checkpointed) is read from the WAL.
+#[test]
+fn rpm_sqlite_write_ahead_log_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = rpm_database(tmp.path());
+    let blobs = sqlite_blobs(&db);
+    let conn = rusqlite::Connection::open(db.join("rpmdb.sqlite")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn.execute(
+        "INSERT INTO Packages (hnum, blob) VALUES (?1, ?2)",
+        (100, &blobs[0].1),
+    )
+    .unwrap();
+    // Read while the connection is open: its changes are only in the WAL.
+    let data = std::fs::read(db.join("rpmdb.sqlite")).unwrap();
+    let wal = std::fs::read(db.join("rpmdb.sqlite-wal")).unwrap();
+    assert!(!wal.is_empty());
+    let file = "/var/lib/rpm/rpmdb.sqlite";
+    let with_wal = drydock_packages::parse_rpmdb(file, &data, Some(&wal)).unwrap();
+    let without = drydock_packages::parse_rpmdb(file, &data, None).unwrap();
+    assert_eq!((with_wal.len(), without.len()), (3, 2));
+    drop(conn);
+}

@@ -9,8 +9,8 @@ use super::Blob;
 use crate::error::{Error, Result};
 
 /// The header blobs of an rpm SQLite database, with its write-ahead log if
-/// the image has one. `base` is the database's file name.
-pub(super) fn blobs(file: &str, base: &str, data: &[u8], wal: Option<&[u8]>) -> Result<Vec<Blob>> {
+/// the image has one. `file` is the database's path in the image.
+pub(super) fn blobs(file: &str, data: &[u8], wal: Option<&[u8]>) -> Result<Vec<Blob>> {
     let temp_error = |source| Error::TempFile {
         file: file.to_owned(),
         source,
@@ -19,10 +19,10 @@ pub(super) fn blobs(file: &str, base: &str, data: &[u8], wal: Option<&[u8]>) -> 
         .prefix("drydock-rpmdb-")
         .tempdir()
         .map_err(temp_error)?;
-    let path = dir.path().join(base);
+    let path = dir.path().join("rpmdb.sqlite");
     std::fs::write(&path, data).map_err(temp_error)?;
     if let Some(wal) = wal {
-        std::fs::write(dir.path().join(format!("{base}-wal")), wal).map_err(temp_error)?;
+        std::fs::write(dir.path().join("rpmdb.sqlite-wal"), wal).map_err(temp_error)?;
     }
     read(&path).map_err(|e| Error::Rpm {
         file: file.to_owned(),
