@@ -17,7 +17,7 @@ const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 const DPKG_STATUS_D: &str = "/var/lib/dpkg/status.d";
 /// In order of preference.
 const APK_INSTALLED: [&str; 2] = ["/lib/apk/db/installed", "/usr/lib/apk/db/installed"];
-/// In order of preference (go-rpmdb's: SQLite, NDB, Berkeley DB), per directory.
+/// In order of preference (newest format first: SQLite, NDB, Berkeley DB), per directory.
 const RPM_DBS: [&str; 9] = [
     "/usr/lib/sysimage/rpm/rpmdb.sqlite",
     "/usr/lib/sysimage/rpm/Packages.db",

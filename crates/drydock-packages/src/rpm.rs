@@ -1,20 +1,35 @@
 //! rpm databases (SQLite `rpmdb.sqlite`, Berkeley DB `Packages`, NDB
-//! `Packages.db`) read with the `rpmdb` crate, which wants a path: the
-//! bytes (already capped) go to a private temporary directory first.
+//! `Packages.db`): each backend yields the packages' header blobs
+//! ([`header`]), bounded by the size of the (already capped) input.
 
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use crate::error::{Error, Result};
 use crate::{Ecosystem, Package, Record};
 
-/// Reads an rpm database from its bytes. `file` is its path in the image;
-/// its file name (`rpmdb.sqlite`, `Packages`, `Packages.db`) is kept for the
-/// copy. `wal` is the SQLite write-ahead log (`rpmdb.sqlite-wal`) if the
-/// image has one. `gpg-pubkey` pseudo-packages (imported keys) are left out.
+mod bdb;
+mod header;
+mod ndb;
+mod sqlite;
+
+/// One package's header blob as stored in a database, and where it was
+/// found (for error messages).
+#[derive(Debug)]
+struct Blob {
+    origin: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads an rpm database from its bytes: SQLite (`rpmdb.sqlite`), NDB
+/// (`Packages.db`) or Berkeley DB (`Packages`), told apart by their
+/// contents. `file` is its path in the image. `wal` is the SQLite
+/// write-ahead log (`rpmdb.sqlite-wal`) if the image has one. `gpg-pubkey`
+/// pseudo-packages (imported keys) are left out.
 ///
 /// # Errors
-/// [`Error::Rpm`] when the reader rejects the database (or panics on it),
-/// [`Error::TempFile`] when the copy cannot be written.
+/// [`Error::Rpm`] when the database is corrupt (the message says where),
+/// [`Error::TempFile`] when the copy a SQLite database needs cannot be
+/// written.
 pub fn parse_rpmdb(file: &str, data: &[u8], wal: Option<&[u8]>) -> Result<Vec<Package>> {
     Ok(records(file, data, wal)?
         .into_iter()
@@ -23,74 +38,61 @@ pub fn parse_rpmdb(file: &str, data: &[u8], wal: Option<&[u8]>) -> Result<Vec<Pa
 }
 
 pub(crate) fn records(file: &str, data: &[u8], wal: Option<&[u8]>) -> Result<Vec<Record>> {
-    let temp_error = |source| Error::TempFile {
-        file: file.to_owned(),
-        source,
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("drydock-rpmdb-")
-        .tempdir()
-        .map_err(temp_error)?;
-    let base = file
-        .rsplit('/')
-        .next()
-        .filter(|b| !b.is_empty())
-        .unwrap_or("Packages");
-    let path = dir.path().join(base);
-    std::fs::write(&path, data).map_err(temp_error)?;
-    if let Some(wal) = wal {
-        std::fs::write(dir.path().join(format!("{base}-wal")), wal).map_err(temp_error)?;
-    }
-    let read = std::panic::catch_unwind(|| rpmdb::read_packages(path.clone()));
     let rpm_error = |message: String| Error::Rpm {
         file: file.to_owned(),
         message,
     };
-    let packages = match read {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return Err(rpm_error(e.to_string())),
-        Err(_) => return Err(rpm_error("the reader panicked (corrupt database?)".into())),
+    let blobs = if data.starts_with(b"SQLite format 3\0") {
+        sqlite::blobs(file, data, wal)?
+    } else if data.starts_with(b"RpmP") {
+        ndb::blobs(data).map_err(|e| rpm_error(format!("NDB: {e}")))?
+    } else {
+        bdb::blobs(data).map_err(|e| rpm_error(format!("Berkeley DB: {e}")))?
     };
-    Ok(packages
-        .into_iter()
-        .filter(|p| p.name != "gpg-pubkey" && !p.name.is_empty())
-        .map(|p| record(file, p))
-        .collect())
+    let mut records = Vec::with_capacity(blobs.len());
+    for blob in blobs {
+        let header = header::parse(&blob.bytes)
+            .map_err(|e| rpm_error(format!("{}: header: {e}", blob.origin)))?;
+        if header.name != "gpg-pubkey" && !header.name.is_empty() {
+            records.push(record(file, header));
+        }
+    }
+    Ok(records)
 }
 
-fn record(file: &str, p: rpmdb::Package) -> Record {
+fn record(file: &str, h: header::Header) -> Record {
     let fingerprint = BuildHasherDefault::<DefaultHasher>::default().hash_one((
-        &p.name,
-        p.epoch,
-        &p.version,
-        &p.release,
-        &p.arch,
-        &p.source_rpm,
-        &p.license,
-        p.size,
-        &p.vendor,
-        &p.base_names,
+        &h.name,
+        h.epoch,
+        &h.version,
+        &h.release,
+        &h.arch,
+        &h.source_rpm,
+        &h.license,
+        h.size,
+        &h.vendor,
+        &h.basenames,
     ));
-    let epoch = if p.epoch > 0 {
-        format!("{}:", p.epoch)
+    let epoch = if h.epoch > 0 {
+        format!("{}:", h.epoch)
     } else {
         String::new()
     };
-    let version = format!("{epoch}{}-{}", p.version, p.release);
-    let (source_name, source_version) = match source_nvr(&p.source_rpm) {
+    let version = format!("{epoch}{}-{}", h.version, h.release);
+    let (source_name, source_version) = match source_nvr(&h.source_rpm) {
         Some((n, v, r)) => (n.to_owned(), format!("{epoch}{v}-{r}")),
-        None => (p.name.clone(), version.clone()),
+        None => (h.name.clone(), version.clone()),
     };
-    let arch = Some(p.arch).filter(|a| !a.is_empty() && a != "(none)");
+    let arch = Some(h.arch).filter(|a| !a.is_empty() && a != "(none)");
     Record {
         package: Package {
             ecosystem: Ecosystem::Rpm,
-            name: p.name,
+            name: h.name,
             version,
             architecture: arch,
             source_name,
             source_version,
-            license: Some(p.license).filter(|l| !l.is_empty()),
+            license: Some(h.license).filter(|l| !l.is_empty()),
             layer: 0,
             database: file.to_owned(),
         },
