@@ -268,7 +268,11 @@ fn what_is_read_of_an_image_is_cached_by_image_id() {
     };
     let busybox = |options: &Options| {
         let updates = pending_updates(&image, options).unwrap();
-        let u = updates.updates.iter().find(|u| u.name == "busybox").unwrap();
+        let u = updates
+            .updates
+            .iter()
+            .find(|u| u.name == "busybox")
+            .unwrap();
         (u.installed_version.clone(), u.fixed_version.clone())
     };
     let expected = ("1.36.1-r5".to_owned(), "1.36.1-r15".to_owned());
@@ -277,10 +281,10 @@ fn what_is_read_of_an_image_is_cached_by_image_id() {
         .config_digest
         .clone()
         .unwrap();
-    let entry = cache
-        .path()
-        .join("images")
-        .join(format!("{}.json", id.to_string().trim_start_matches("sha256:")));
+    let entry = cache.path().join("images").join(format!(
+        "{}.json",
+        id.to_string().trim_start_matches("sha256:")
+    ));
     // The entry is what is used: an edited one shows (the image is not read again).
     let text = std::fs::read_to_string(&entry).unwrap();
     let edited = text.replace(
