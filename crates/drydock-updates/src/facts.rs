@@ -137,10 +137,10 @@ mod tests {
     fn cached_per_image_id_and_corrupt_entries_are_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("sha256:{}", "ab".repeat(32));
-        let mut reads = 0;
-        let mut get = |arch: &str| {
+        let reads = std::cell::Cell::new(0);
+        let get = |arch: &str| {
             ImageFacts::cached(dir.path(), &id, || {
-                reads += 1;
+                reads.set(reads.get() + 1);
                 Ok::<_, Error>(facts(arch))
             })
             .unwrap()
@@ -167,8 +167,7 @@ mod tests {
             .replace("drydock-updates ", "drydock-updates 0.0.0-old ");
         std::fs::write(&entry, stale).unwrap();
         assert_eq!(get("ppc64le").architecture.as_deref(), Some("ppc64le"));
-        drop(get);
-        assert_eq!(reads, 3);
+        assert_eq!(reads.get(), 3);
         // Ids that are not a sha256 digest are never cached (nor used as paths).
         for bad in ["sha256:../../etc", "latest", ""] {
             let mut n = 0;
