@@ -50,7 +50,7 @@ impl Default for InventoryOptions {
 }
 
 /// The packages of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Inventory {
     /// The distribution, when the image has an os-release file.
     pub distro: Option<Distro>,

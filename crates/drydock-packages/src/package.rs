@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// A package format and its version rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Ecosystem {
     /// dpkg (Debian, Ubuntu, distroless).
     Deb,
@@ -31,7 +33,7 @@ impl fmt::Display for Ecosystem {
 }
 
 /// One installed package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Package {
     /// Its format.
     pub ecosystem: Ecosystem,
@@ -107,7 +109,7 @@ impl Package {
 }
 
 /// The distribution, from `/etc/os-release` (or `/usr/lib/os-release`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Distro {
     /// `ID` (`debian`, `alpine`, `fedora`); `linux` when absent.
     pub id: String,

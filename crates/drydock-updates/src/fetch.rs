@@ -325,14 +325,14 @@ fn fetch_error(url: &str, e: &reqwest::Error) -> Error {
     }
 }
 
-fn cache_error(path: &Path, e: std::io::Error) -> Error {
+pub(crate) fn cache_error(path: &Path, e: std::io::Error) -> Error {
     Error::Cache {
         path: path.display().to_string(),
         message: e.to_string(),
     }
 }
 
-fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, data)
         .and_then(|()| std::fs::rename(&tmp, path))

@@ -31,14 +31,14 @@ const MAX_FILE_BYTES: u64 = 8 << 20;
 /// Most bytes of configuration files held across all layers.
 const MAX_TOTAL_BYTES: u64 = 128 << 20;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Node {
-    File(Vec<u8>),
+    File(#[serde(with = "hex::serde")] Vec<u8>),
     Symlink(String),
 }
 
 /// The watched files of the final image (whiteouts applied).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ImageFiles(BTreeMap<String, Node>);
 
 enum Change {
@@ -124,6 +124,11 @@ impl ImageFiles {
                 .collect(),
         )
     }
+}
+
+/// The directories and files read from images.
+pub(crate) fn watched_paths() -> &'static [&'static str] {
+    &WATCHED
 }
 
 /// Resolves `.` and `..` of an absolute path.

@@ -30,6 +30,7 @@
 mod apk;
 mod apt;
 mod error;
+mod facts;
 mod fetch;
 mod files;
 pub mod index;
@@ -48,6 +49,7 @@ use drydock_image::{Image, ImageSource};
 use drydock_packages::{Distro, Ecosystem, Package};
 
 pub use error::{Error, Result};
+pub use facts::ImageFacts;
 pub use fetch::{FetchOptions, Mirror};
 use index::Available;
 
@@ -142,18 +144,35 @@ pub(crate) struct Collected {
     notices: Vec<String>,
 }
 
-/// Lists the pending updates of the image `source` opens.
+/// Lists the pending updates of the image `source` opens. With a cache
+/// directory, what is read of the image is kept there by image id
+/// ([`ImageFacts::cached`]) and the layers are not walked again.
 ///
 /// # Errors
 /// See [`Error`]: the image or its package database is unreadable, the
 /// distribution is not supported, a source file is malformed, an index cannot
 /// be fetched, or a signature or checksum does not verify.
 pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Updates> {
-    let (inventory, files) = rayon::join(
-        || drydock_packages::inventory(source),
-        || files::ImageFiles::read(source),
-    );
-    let (inventory, files) = (inventory?, files?);
+    let read = || ImageFacts::read(source);
+    let facts = match (&options.fetch.cache_dir, &source.image().config_digest) {
+        (Some(dir), Some(id)) => ImageFacts::cached(dir, &id.to_string(), read)?,
+        _ => read()?,
+    };
+    pending_updates_in(facts, options)
+}
+
+/// Lists the pending updates of an image from what was read of it (see
+/// [`ImageFacts::cached`]); only the indexes are fetched.
+///
+/// # Errors
+/// As [`pending_updates`], but for reading the image.
+pub fn pending_updates_in(facts: ImageFacts, options: &Options) -> Result<Updates> {
+    let ImageFacts {
+        inventory,
+        files,
+        architecture,
+        ..
+    } = facts;
     let fetcher = fetch::Fetcher::new(options.fetch.clone())?;
     let count = |e| {
         inventory
@@ -181,7 +200,7 @@ pub fn pending_updates(source: &dyn ImageSource, options: &Options) -> Result<Up
         .as_ref()
         .and_then(|d| d.pretty_name.clone().or_else(|| Some(d.id.clone())))
         .unwrap_or_else(|| "no os-release".into());
-    let image_arch = source.image().config.architecture.as_deref();
+    let image_arch = architecture.as_deref();
     let (collected, native) = match ecosystem {
         Some(Ecosystem::Deb) => {
             let sources = apt::sources(&files)?;

@@ -82,12 +82,15 @@ fn image(files: &[(&str, &[u8])]) -> DockerArchive {
     let config = format!(
         r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"ADD rootfs /"}}]}}"#
     );
-    let manifest =
-        r#"[{"Config":"config.json","RepoTags":["apk-test:1"],"Layers":["layer/layer.tar"]}]"#;
+    // Named by its digest, as `docker save` does: the image id is known (and verified).
+    let config_name = format!("{}.json", hex::encode(sha2::Sha256::digest(&config)));
+    let manifest = format!(
+        r#"[{{"Config":"{config_name}","RepoTags":["apk-test:1"],"Layers":["layer/layer.tar"]}}]"#
+    );
     let archive = tar(
         &[
             ("layer/layer.tar", &layer),
-            ("config.json", config.as_bytes()),
+            (&config_name, config.as_bytes()),
             ("manifest.json", manifest.as_bytes()),
         ],
         true,
@@ -249,4 +252,55 @@ fn apk_signature_problems_are_errors() {
             .contains("v3.99/community/x86_64/APKINDEX.tar.gz"),
         "{e}"
     );
+}
+
+#[test]
+fn what_is_read_of_an_image_is_cached_by_image_id() {
+    let fixture = fixture();
+    let image = alpine(&fixture, "URL/v3.99/main\n", &fixture.public_key);
+    let cache = tempfile::tempdir().unwrap();
+    let options = Options {
+        fetch: drydock_updates::FetchOptions {
+            cache_dir: Some(cache.path().to_owned()),
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let busybox = |options: &Options| {
+        let updates = pending_updates(&image, options).unwrap();
+        let u = updates
+            .updates
+            .iter()
+            .find(|u| u.name == "busybox")
+            .unwrap();
+        (u.installed_version.clone(), u.fixed_version.clone())
+    };
+    let expected = ("1.36.1-r5".to_owned(), "1.36.1-r15".to_owned());
+    assert_eq!(busybox(&options), expected);
+    let id = drydock_image::ImageSource::image(&image)
+        .config_digest
+        .clone()
+        .unwrap();
+    let entry = cache.path().join("images").join(format!(
+        "{}.json",
+        id.to_string().trim_start_matches("sha256:")
+    ));
+    // The entry is what is used: an edited one shows (the image is not read again).
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let edited = text.replace(
+        r#""name":"busybox","version":"1.36.1-r5""#,
+        r#""name":"busybox","version":"1.36.1-r14""#,
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&entry, edited).unwrap();
+    assert_eq!(
+        busybox(&options),
+        ("1.36.1-r14".to_owned(), "1.36.1-r15".to_owned())
+    );
+    // A corrupt entry is read again from the image and replaced.
+    std::fs::write(&entry, &text[..text.len() / 2]).unwrap();
+    assert_eq!(busybox(&options), expected);
+    assert_eq!(std::fs::read_to_string(&entry).unwrap(), text);
+    // Without a cache directory, nothing is cached.
+    assert_eq!(busybox(&Options::default()), expected);
 }

@@ -287,17 +287,15 @@ pub fn slack_message(event: &Value) -> Value {
         }
         lines.push(line);
     }
-    for fix in event["packages_with_fixes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        lines.push(format!(
-            "• {} {} → {}",
-            fix["package"].as_str().unwrap_or("?"),
-            fix["installed"].as_str().unwrap_or("?"),
-            fix["fixed"].as_str().unwrap_or("?")
-        ));
+    for (list, label) in [("fixed_packages", "fixed: "), ("packages_with_fixes", "")] {
+        for fix in event[list].as_array().into_iter().flatten() {
+            lines.push(format!(
+                "• {label}{} {} → {}",
+                fix["package"].as_str().unwrap_or("?"),
+                fix["installed"].as_str().unwrap_or("?"),
+                fix["fixed"].as_str().unwrap_or("?")
+            ));
+        }
     }
     json!({ "text": lines.join("\n") })
 }

@@ -279,6 +279,7 @@ impl Watcher {
             }
             new_rows.insert(r, row);
         }
+        let rebuilt = self.rebuilt_fixes(&moved, &mut new_rows, now).await;
         let security_errors = self.security_errors();
         for row in new_rows.values_mut() {
             evaluate(row, &state, &self.config, &security_errors, now);
@@ -303,17 +304,20 @@ impl Watcher {
                     Some(&new),
                     &affected,
                     &[],
+                    &[],
                     now,
                 ));
             }
             if let Some(row) = new_rows.get(&reference) {
+                let (fixed, pending) = rebuilt.get(&reference).cloned().unwrap_or_default();
                 change.events.push(self.event(
                     "image-updated",
                     &reference,
                     Some(&old),
                     Some(&new),
                     &[row],
-                    &[],
+                    &pending,
+                    &fixed,
                     now,
                 ));
             }
@@ -389,6 +393,7 @@ impl Watcher {
                     Some(&digest),
                     &[&row],
                     &fixes,
+                    &[],
                     now,
                 ));
             }
@@ -400,6 +405,50 @@ impl Watcher {
             self.outbox.notify_one();
         }
         Ok(events)
+    }
+
+    /// For each tracked image that moved (`(reference, old, new)`) and whose old image's pending
+    /// security fixes were evaluated: the new image's pending fixes (stored on its row) and the
+    /// packages the move fixed (pending before, not any more), as `(fixed, still pending)`.
+    async fn rebuilt_fixes(
+        &self,
+        moved: &[(String, String, String)],
+        rows: &mut BTreeMap<String, ImageRow>,
+        now: i64,
+    ) -> HashMap<String, (Vec<PackageFix>, Vec<PackageFix>)> {
+        let mut rebuilt = HashMap::new();
+        let Some(source) = &self.security else {
+            return rebuilt;
+        };
+        for (reference, _, new) in moved {
+            let Some(row) = rows.get_mut(reference) else {
+                continue;
+            };
+            let Some(before) = row
+                .pending_fixes
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<Vec<PackageFix>>(j).ok())
+            else {
+                continue;
+            };
+            match source.pending(reference, new).await {
+                Ok(mut after) => {
+                    after.sort();
+                    let fixed = before
+                        .into_iter()
+                        .filter(|b| !after.iter().any(|a| a.package == b.package))
+                        .collect();
+                    self.set_security_error(reference, None);
+                    row.security_checked = Some(now);
+                    row.pending_fixes = Some(serde_json::to_string(&after).unwrap_or_default());
+                    rebuilt.insert(reference.clone(), (fixed, after));
+                }
+                Err(e) => {
+                    tracing::warn!(image = %reference, "pending security updates of the new image: {e}");
+                }
+            }
+        }
+        rebuilt
     }
 
     fn security_errors(&self) -> HashMap<String, String> {
@@ -525,6 +574,7 @@ impl Watcher {
         new: Option<&str>,
         images: &[&ImageRow],
         fixes: &[PackageFix],
+        fixed: &[PackageFix],
         now: i64,
     ) -> NewEvent {
         let mut h = Sha256::new();
@@ -582,19 +632,27 @@ impl Watcher {
                 names.len(),
                 names.join(", ")
             ),
-            "image-updated" => format!(
-                "Image {reference} was rebuilt {} → {}",
-                short(old),
-                short(new)
-            ),
+            "image-updated" => {
+                let mut s = format!(
+                    "Image {reference} was rebuilt {} → {}",
+                    short(old),
+                    short(new)
+                );
+                if !fixed.is_empty() {
+                    s.push_str(&format!("; fixed: {}", package_list(fixed)));
+                }
+                if !fixes.is_empty() {
+                    s.push_str(&format!(
+                        "; security fixes still pending: {}",
+                        package_list(fixes)
+                    ));
+                }
+                s
+            }
             _ => format!(
                 "Image {reference} has {} package(s) with security fixes: {}",
                 fixes.len(),
-                fixes
-                    .iter()
-                    .map(|f| format!("{} {} → {}", f.package, f.installed, f.fixed))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                package_list(fixes)
             ),
         };
         let payload = json!({
@@ -607,6 +665,7 @@ impl Watcher {
             "summary": summary,
             "images": image_json,
             "packages_with_fixes": fixes,
+            "fixed_packages": fixed,
         });
         let mut deliveries: Vec<(String, String)> = self
             .config
@@ -640,6 +699,15 @@ impl Watcher {
             deliveries,
         }
     }
+}
+
+/// `name installed → fixed, …`.
+fn package_list(fixes: &[PackageFix]) -> String {
+    fixes
+        .iter()
+        .map(|f| format!("{} {} → {}", f.package, f.installed, f.fixed))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether the image's base has moved past what it was built on.

@@ -301,7 +301,11 @@ fn drydock_build(cfg: &Config, rig: &Rig, dir: &Path, tag: &str, full: bool) {
             "host",
         ])
         .args(["--docker", "/usr/bin/docker", "-t", tag])
-        .arg(format!("--full-rebuild-every={}d", cfg.backstop_days));
+        .arg(format!("--full-rebuild-every={}d", cfg.backstop_days))
+        // One cache directory per run (next to the apps), kept between builds as a CI
+        // runner's cache would be: package indexes and what was read of each image.
+        .arg("--cache-dir")
+        .arg(dir.with_file_name("drydock-cache"));
     if full {
         build.arg("--no-cache");
     }

@@ -1,6 +1,7 @@
 //! `drydock build`: lint, decide what upstream changed, build only that, verify.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -8,6 +9,7 @@ use drydock_build::decide::{Action, PackageFix, Reason};
 use drydock_build::{LayerFix, Outcome, Prepared, PreviousImage, Request};
 use drydock_findings::Severity;
 use drydock_image::OpenOptions;
+use drydock_updates::ImageFacts;
 
 use crate::cli::{BuildArgs, Format, GlobalArgs, LintArgs, RefreshOn};
 
@@ -47,6 +49,7 @@ pub fn run(args: BuildArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let updates = UpdatesCheck {
         refresh_on: args.refresh_on,
         mirrors: args.mirror.clone(),
+        cache_dir: args.cache_dir.clone().or_else(default_cache_dir),
         quiet: global.quiet,
     };
     let prepared = drydock_build::prepare(request, &|previous| updates.fixes(previous))?;
@@ -133,10 +136,21 @@ fn lint_passes(
     Ok(code == ExitCode::SUCCESS)
 }
 
+/// `$XDG_CACHE_HOME/drydock`, else `$HOME/.cache/drydock`.
+fn default_cache_dir() -> Option<PathBuf> {
+    let nonempty = |v: &str| std::env::var_os(v).filter(|p| !p.is_empty());
+    nonempty("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| nonempty("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|d| d.join("drydock"))
+}
+
 /// Pending updates of an image, through the updates engine.
 struct UpdatesCheck {
     refresh_on: RefreshOn,
     mirrors: Vec<drydock_updates::Mirror>,
+    /// Package indexes and what was read of each image, by image id.
+    cache_dir: Option<PathBuf>,
     quiet: bool,
 }
 
@@ -147,7 +161,32 @@ impl UpdatesCheck {
             ..Default::default()
         };
         options.fetch.mirrors = self.mirrors.clone();
+        options.fetch.cache_dir = self.cache_dir.clone();
         options
+    }
+
+    /// What the updates engine reads from the image: from the cache when this image id was
+    /// read before, else from a `docker save` of it.
+    fn facts(&self, previous: &PreviousImage<'_>) -> drydock_build::Result<ImageFacts> {
+        let fixes_error = |e: &dyn std::fmt::Display| drydock_build::Error::Fixes(e.to_string());
+        let read = || {
+            let archive = tempfile::Builder::new()
+                .prefix("drydock-build-previous-")
+                .suffix(".tar")
+                .tempfile()
+                .map_err(|e| fixes_error(&format!("temporary file: {e}")))?;
+            previous.docker.save(&previous.image.id, archive.path())?;
+            let source = drydock_image::open_str(
+                &format!("docker-archive:{}", archive.path().display()),
+                &OpenOptions::default(),
+            )
+            .map_err(|e| fixes_error(&e))?;
+            ImageFacts::read(&*source).map_err(|e| fixes_error(&e))
+        };
+        match &self.cache_dir {
+            Some(dir) => ImageFacts::cached(dir, &previous.image.id, read),
+            None => read(),
+        }
     }
 
     /// The last image's packages with fixes, each with the history entry of its layer. An image
@@ -157,18 +196,9 @@ impl UpdatesCheck {
         if self.refresh_on == RefreshOn::None {
             return Ok(Vec::new());
         }
-        let archive = tempfile::Builder::new()
-            .prefix("drydock-build-previous-")
-            .suffix(".tar")
-            .tempfile()
-            .map_err(|e| drydock_build::Error::Fixes(format!("temporary file: {e}")))?;
-        previous.docker.save(&previous.image.id, archive.path())?;
-        let source = drydock_image::open_str(
-            &format!("docker-archive:{}", archive.path().display()),
-            &OpenOptions::default(),
-        )
-        .map_err(|e| drydock_build::Error::Fixes(e.to_string()))?;
-        let updates = match drydock_updates::pending_updates(&*source, &self.options()) {
+        let facts = self.facts(previous)?;
+        let history = facts.layer_history().to_vec();
+        let updates = match drydock_updates::pending_updates_in(facts, &self.options()) {
             Ok(u) => u,
             Err(drydock_updates::Error::Unsupported(why)) => {
                 if !self.quiet {
@@ -181,16 +211,12 @@ impl UpdatesCheck {
             }
             Err(e) => return Err(drydock_build::Error::Fixes(e.to_string())),
         };
-        let layers = &source.image().layers;
         Ok(updates
             .updates
             .into_iter()
             .filter(|u| self.refresh_on == RefreshOn::All || u.security)
             .map(|u| LayerFix {
-                created_by: layers
-                    .get(u.layer)
-                    .and_then(|l| l.created_by())
-                    .map(str::to_owned),
+                created_by: history.get(u.layer).cloned().flatten(),
                 package: PackageFix {
                     name: u.name,
                     installed: u.installed_version,

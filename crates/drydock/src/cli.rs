@@ -247,6 +247,7 @@ pub struct IndexArgs {
     /// Keep fetched indexes here: Release files are revalidated with the server
     /// (If-None-Match / If-Modified-Since) and re-verified on every run; package indexes are
     /// stored by the checksum their signed Release lists and reused while it still lists them.
+    /// What is read of each image (packages, package sources) is kept by image id.
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }
@@ -326,6 +327,11 @@ pub struct BuildArgs {
     /// `updates --mirror`: `FROM_URL=TO_URL`, or a bare `TO_URL` for every source.
     #[arg(long, value_name = "[FROM=]TO", value_parser = clap::value_parser!(drydock_updates::Mirror))]
     pub mirror: Vec<drydock_updates::Mirror>,
+    /// Keep package indexes and what was read of each image (its packages and package sources,
+    /// by image id) here, so that checking an unchanged image does not export it again
+    /// [default: $XDG_CACHE_HOME/drydock, else ~/.cache/drydock].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Build even when the Dockerfile has lint findings of severity error.
     #[arg(long)]
     pub no_lint: bool,

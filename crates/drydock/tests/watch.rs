@@ -13,7 +13,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use drydock_rig::registry::free_port;
-use drydock_rig::{BuildInput, BuildOpts, NotificationEndpoint, RegistryConfig, Rig, http};
+use drydock_rig::{
+    BuildInput, BuildOpts, DebPackage, NotificationEndpoint, RegistryConfig, Rig, http,
+};
 use serde_json::Value;
 
 const REGISTRY_TOKEN: &str = "registry-sends-this";
@@ -461,26 +463,43 @@ fn drydock_build_argv(dir: &Path, app: &str) -> Vec<String> {
         "/usr/bin/docker",
         "--no-lint",
         "--push",
+        "--cache-dir",
+        &dir.join("drydock-cache").display().to_string(),
     ]
     .map(str::to_owned)
     .to_vec()
 }
 
+/// The loop twice: a moved base, then a published security fix. Each time watch triggers
+/// `drydock build --push`, and the next poll reports the new image; the second time its event
+/// names the package the rebuild fixed.
 #[test]
 fn the_loop_a_moved_base_rebuilds_pushes_and_reports_the_new_image() {
+    const SECURITY_SUITE: &str = "loop-security";
+    const KEYRING: &str = "/usr/share/keyrings/drydock-rig.gpg";
     let ns = "loop";
     let dir = tempfile::tempdir().unwrap();
     let receiver_addr = free_port().unwrap();
     let receiver = Receiver::start(receiver_addr);
     let rig = rig();
     let old_base = push_base(ns, "1");
+    rig.apt()
+        .publish_to(SECURITY_SUITE, &DebPackage::new("drydock-demo", "1.0-1"))
+        .unwrap();
+    std::fs::write(dir.path().join("drydock-rig.gpg"), rig.apt().public_key()).unwrap();
     std::fs::write(
         dir.path().join("Dockerfile"),
         format!(
             "FROM {root} AS build\nRUN echo compiled > /out\nFROM {base}\n\
+             COPY drydock-rig.gpg {KEYRING}\n\
+             RUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* \
+              && echo '{line}' > /etc/apt/sources.list.d/drydock.list\n\
+             RUN apt-get update && apt-get install -y --no-install-recommends drydock-demo \
+              && rm -rf /var/lib/apt/lists/*\n\
              COPY --from=build /out /app/out\nCMD [\"cat\", \"/app/out\"]\n",
             root = rig.base_image().unwrap(),
             base = rig.image_ref(&format!("{ns}/base"), "1"),
+            line = rig.apt().signed_sources_line(SECURITY_SUITE, KEYRING),
         ),
     )
     .unwrap();
@@ -489,7 +508,8 @@ fn the_loop_a_moved_base_rebuilds_pushes_and_reports_the_new_image() {
         ns,
         "*/1 * * * * *",
         &format!(
-            "[[watch.notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{receiver_addr}/drydock\"\nsecret-env = \"TEST_HOOK_SECRET\"\n"
+            "security-schedule = \"* * * * * *\"\n\
+             [[watch.notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{receiver_addr}/drydock\"\nsecret-env = \"TEST_HOOK_SECRET\"\n"
         ),
     );
     let argv = drydock_build_argv(dir.path(), &app);
@@ -532,7 +552,53 @@ fn the_loop_a_moved_base_rebuilds_pushes_and_reports_the_new_image() {
     assert_eq!(rebuilt["reference"], app.as_str());
     assert_eq!(rebuilt["old_digest"], first_digest.as_str());
     assert_ne!(rebuilt["new_digest"], first_digest.as_str());
+    assert_eq!(
+        rebuilt["fixed_packages"],
+        serde_json::json!([]),
+        "{rebuilt}"
+    );
     let fresh = svc.wait_status(&app, "fresh", Duration::from_secs(30));
     assert_eq!(fresh["base"]["built_on"], new_base, "{fresh}");
     assert_eq!(fresh["tag_digest"], rebuilt["new_digest"]);
+
+    // A security fix is published: watch notices, the trigger rebuilds only the apt step, and the
+    // image's update names the package it fixed, with the versions.
+    rig.apt()
+        .publish_to(SECURITY_SUITE, &DebPackage::new("drydock-demo", "1.0-2"))
+        .unwrap();
+    let (_, published) = receiver.next(Duration::from_secs(60));
+    assert_eq!(published["kind"], "security-updates", "{published}");
+    assert_eq!(
+        published["packages_with_fixes"][0]["package"],
+        "drydock-demo"
+    );
+    let (_, fixed) = receiver.next(Duration::from_secs(240));
+    assert_eq!(fixed["kind"], "image-updated", "{fixed}");
+    assert_eq!(fixed["old_digest"], rebuilt["new_digest"]);
+    let packages = &fixed["fixed_packages"];
+    assert_eq!(packages.as_array().map(Vec::len), Some(1), "{fixed}");
+    assert_eq!(packages[0]["package"], "drydock-demo", "{fixed}");
+    assert_eq!(packages[0]["installed"], "1.0-1", "{fixed}");
+    assert_eq!(packages[0]["fixed"], "1.0-2", "{fixed}");
+    assert_eq!(
+        fixed["packages_with_fixes"],
+        serde_json::json!([]),
+        "{fixed}"
+    );
+    let summary = fixed["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("fixed: drydock-demo 1.0-1 → 1.0-2"),
+        "{summary}"
+    );
+    let fresh = svc.wait_status(&app, "fresh", Duration::from_secs(30));
+    assert_eq!(fresh["pending_fixes"], serde_json::json!([]), "{fresh}");
+    // The dashboard's event list shows the same summary.
+    let query = app.replace('/', "%2F").replace(':', "%3A");
+    let page = http::get(svc.addr, &format!("/image?reference={query}"), &[])
+        .unwrap()
+        .text();
+    assert!(
+        page.contains("fixed: drydock-demo 1.0-1 → 1.0-2"),
+        "no fixed package on the image page:\n{page}"
+    );
 }
