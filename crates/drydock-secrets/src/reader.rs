@@ -16,7 +16,7 @@ use std::io::{self, Read};
 use serde::Serialize;
 
 use crate::validate::Mode;
-use crate::{BinaryKind, LineTracker, Match, Raw, Scanner, detect_binary};
+use crate::{BINARY_SNIFF_LEN, BinaryKind, LineTracker, Match, Raw, Scanner, detect_binary};
 
 /// Knobs for [`Scanner::scan_reader_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,25 +74,31 @@ impl Scanner {
         let overlap = opts.overlap.max(64);
         let chunk = opts.chunk_size.max(4 * overlap);
         let cap = chunk + 2 * overlap;
-        let mut buf = vec![0u8; cap];
+        // Only the sniffed head is read before the binary check, so a binary
+        // file costs one small buffer, not a chunk read and zeroed for nothing;
+        // after it the buffer grows towards `cap` only while the stream lasts.
+        let mut buf = vec![0u8; cap.min(BINARY_SNIFF_LEN)];
         let mut len = 0usize;
+        let mut eof = fill(&mut reader, &mut buf, &mut len)?;
+        let mut report = ReaderReport {
+            binary: detect_binary(&buf[..len]),
+            bytes_read: len as u64,
+            ..ReaderReport::default()
+        };
+        if report.binary.is_some() && opts.skip_binary {
+            report.skipped = true;
+            return Ok(report);
+        }
         let mut base = 0usize; // stream offset of buf[0]
         let mut from = 0usize;
-        let mut first = true;
         let mut lines = LineTracker::default(); // stream coordinates
-        let mut report = ReaderReport::default();
         let mut raws: Vec<Raw> = Vec::new();
         loop {
-            let eof = fill(&mut reader, &mut buf, &mut len)?;
-            report.bytes_read = (base + len) as u64;
-            if first {
-                first = false;
-                report.binary = detect_binary(&buf[..len]);
-                if report.binary.is_some() && opts.skip_binary {
-                    report.skipped = true;
-                    return Ok(report);
-                }
+            while !eof && buf.len() < cap {
+                buf.resize((buf.len() * 4).min(cap), 0);
+                eof = fill(&mut reader, &mut buf, &mut len)?;
             }
+            report.bytes_read = (base + len) as u64;
             let data = &buf[..len];
             raws.clear();
             self.raw_matches(data, Mode::Scan, &mut raws);
@@ -129,6 +135,7 @@ impl Scanner {
             len -= keep;
             base += keep;
             from = to - keep;
+            eof = fill(&mut reader, &mut buf, &mut len)?;
         }
     }
 }

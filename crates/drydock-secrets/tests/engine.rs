@@ -383,3 +383,22 @@ proptest! {
         prop_assert!(std::str::from_utf8(red.as_bytes()).is_ok());
     }
 }
+
+#[test]
+fn a_binary_file_is_given_up_after_its_head() {
+    // 8 MiB with a NUL early: only the sniffed head is read, not a chunk.
+    let mut data = vec![b'a'; 8 << 20];
+    data[100] = 0;
+    let report = Scanner::global()
+        .scan_reader_with(&data[..], &ReaderOptions::default())
+        .unwrap();
+    assert!(report.skipped);
+    assert_eq!(report.bytes_read, drydock_secrets::BINARY_SNIFF_LEN as u64);
+    // A text file of the same size is read to its end.
+    data[100] = b'a';
+    let report = Scanner::global()
+        .scan_reader_with(&data[..], &ReaderOptions::default())
+        .unwrap();
+    assert!(!report.skipped);
+    assert_eq!(report.bytes_read, data.len() as u64);
+}
