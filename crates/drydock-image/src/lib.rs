@@ -28,6 +28,7 @@ mod config;
 mod daemon;
 mod digest;
 mod error;
+mod gzip;
 mod layout;
 mod merged;
 mod model;

@@ -1,15 +1,14 @@
 //! The one source trait, its options, the verified/decompressed layer
 //! stream, and reference parsing.
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
 
-use flate2::bufread::MultiGzDecoder;
-
 use crate::digest::{Digest, Hasher, VerifyingReader};
 use crate::error::{Error, Result};
+use crate::gzip::GzipMembers;
 use crate::model::{Compression, Image, Layer};
 use crate::oci::{PlatformSpec, Selector};
 use crate::walk::{LayerVisitor, WalkOptions, WalkSummary, walk_layer_with};
@@ -101,14 +100,13 @@ impl<T: ImageSource + ?Sized> ImageSource for Box<T> {
     }
 }
 
-/// The stored blob, hashed on a thread of its own (see [`Pipelined`]), with
-/// the sniffed magic bytes put back in front.
-type Raw =
-    BufReader<io::Chain<io::Cursor<Vec<u8>>, Pipelined<VerifyingReader<Box<dyn Read + Send>>>>>;
+/// The stored blob, read and hashed on a thread of its own (see
+/// [`Pipelined`]); decoders read its chunks in place.
+type Raw = Pipelined<VerifyingReader<Box<dyn Read + Send>>>;
 
 enum Decoder {
     Plain(Raw),
-    Gzip(Box<MultiGzDecoder<Raw>>),
+    Gzip(Box<GzipMembers<Raw>>),
     Zstd(zstd::stream::read::Decoder<'static, Raw>),
 }
 
@@ -247,8 +245,10 @@ impl<R> Drop for Pipelined<R> {
     }
 }
 
-impl<R> Read for Pipelined<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+/// The worker's chunks are handed out in place, so a decoder reading them
+/// needs no buffer (and no copy) of its own.
+impl<R> BufRead for Pipelined<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.chunk.len() {
             match self.chunks.recv() {
                 Ok(Ok(chunk)) => {
@@ -256,20 +256,32 @@ impl<R> Read for Pipelined<R> {
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
+                Err(_) => break,
             }
         }
-        let n = buf.len().min(self.chunk.len() - self.pos);
-        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
-        self.pos += n;
+        Ok(&self.chunk[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = (self.pos + amount).min(self.chunk.len());
+    }
+}
+
+impl<R> Read for Pipelined<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
 
 /// A layer as a decompressed tar stream, verified while read: the stored
-/// blob against its digest and size, the decompressed tar against the
-/// layer's `diff_id`, and the decompressed size against
-/// [`Limits::max_layer_bytes`]. Errors surface at EOF (mismatch) or as soon
+/// blob against its digest and size, the tar against the layer's `diff_id`
+/// when the blob is that tar or has no digest of its own (a compressed blob's
+/// digest already fixes its decompressed bytes), and the decompressed size
+/// against [`Limits::max_layer_bytes`]. Errors surface at EOF (mismatch) or as soon
 /// as a limit is passed; [`Error::from_io`] recovers the typed [`Error`].
 pub struct LayerStream {
     decoder: Option<Stage>,
@@ -288,8 +300,6 @@ pub struct LayerStream {
     blob_verified: bool,
 }
 
-const BUF: usize = 256 * 1024;
-
 impl LayerStream {
     /// Wraps `raw` (the stored blob of `layer`).
     pub fn new(layer: &Layer, raw: Box<dyn Read + Send>, limits: &Limits) -> Result<Self> {
@@ -300,22 +310,15 @@ impl LayerStream {
             layer.size,
             format!("{label} blob"),
         );
-        let mut verifying = Pipelined::start(verifying);
-        let mut head = [0u8; 4];
-        let mut n = 0;
-        while n < head.len() {
-            match verifying.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::from_io(format!("{label} blob"), e)),
-            }
-        }
-        let detected = Compression::sniff(&head[..n]);
-        let raw: Raw =
-            BufReader::with_capacity(BUF, io::Cursor::new(head[..n].to_vec()).chain(verifying));
+        let mut raw: Raw = Pipelined::start(verifying);
+        // The worker hands over whole chunks (short only at the end), so the
+        // first one holds the magic bytes.
+        let head = raw
+            .fill_buf()
+            .map_err(|e| Error::from_io(format!("{label} blob"), e))?;
+        let detected = Compression::sniff(&head[..head.len().min(4)]);
         let decoder = match detected {
-            Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(raw))),
+            Compression::Gzip => Decoder::Gzip(Box::new(GzipMembers::new(raw))),
             Compression::Zstd => {
                 let mut d = zstd::stream::read::Decoder::with_buffer(raw)
                     .map_err(|e| Error::from_io(format!("{label} zstd"), e))?;
@@ -335,7 +338,16 @@ impl LayerStream {
             .digest
             .as_ref()
             .map_or(crate::digest::Algorithm::Sha256, Digest::algorithm);
-        let diff_from_blob = matches!(decoder, Decoder::Plain(_)) && blob_alg == alg;
+        let compressed = !matches!(decoder, Decoder::Plain(_));
+        let diff_from_blob = !compressed && blob_alg == alg;
+        // A compressed blob checked against its digest fixes the decompressed
+        // bytes too (decompression is deterministic), so hashing them again
+        // for the `diff_id` would only check that the config describes this
+        // blob, not that the bytes are the ones published, at the price of
+        // a sha256 over the whole decompressed layer. Without a blob digest,
+        // the `diff_id` is the only check and is made.
+        let blob_fixes_tar = compressed && layer.digest.is_some();
+        let hash_diff = !(diff_from_blob || blob_fixes_tar);
         Ok(Self {
             decoder: Some(match decoder {
                 Decoder::Plain(_) => Stage::Inline(Box::new(decoder)),
@@ -344,7 +356,7 @@ impl LayerStream {
             label,
             detected,
             declared: layer.compression,
-            diff_hasher: (!diff_from_blob).then(|| Hasher::new(alg)),
+            diff_hasher: hash_diff.then(|| Hasher::new(alg)),
             diff_from_blob,
             diff_id: layer.diff_id.clone(),
             produced: 0,
@@ -407,8 +419,7 @@ impl LayerStream {
             if let Err(e) = io::copy(&mut (&mut raw).take(self.cap), &mut sink) {
                 return Err(self.fail(Error::from_io(format!("{} blob", self.label), e)));
             }
-            let (_, pipelined) = raw.into_inner().into_inner();
-            let verifying = match pipelined.finish() {
+            let verifying = match raw.finish() {
                 Ok(v) => v,
                 Err(e) => return Err(self.fail(Error::from_io(format!("{} blob", self.label), e))),
             };

@@ -485,3 +485,38 @@ fn layout_blob_must_be_a_regular_file() {
     let err = src.open_layer(0).err().unwrap();
     assert!(err.to_string().contains("not a regular file"), "{err}");
 }
+
+#[test]
+fn a_compressed_blob_is_checked_by_its_digest_and_a_digestless_one_by_its_diff_id() {
+    let tar = LayerTar::new().file("f", b"published").finish();
+    let gz = compress(&tar, Comp::Gzip);
+    // OCI layout: the blob's digest matches, the config's diff_id is of other
+    // content. The digest fixes the inflated bytes, so the layer is read.
+    let dir = tempfile::tempdir().unwrap();
+    let other = LayerTar::new().file("f", b"something else").finish();
+    layout_with_layer(dir.path(), &gz, &other, media_type(Comp::Gzip));
+    let src = OciLayout::open(dir.path(), &Selector::Default, &OpenOptions::default()).unwrap();
+    let mut listing = LayerListing::new(0);
+    src.walk_layer(0, &mut listing).unwrap();
+    let mut stream = src.open_layer(0).unwrap();
+    let mut inflated = Vec::new();
+    stream.read_to_end(&mut inflated).unwrap();
+    assert_eq!(inflated, tar);
+    assert!(stream.verified());
+
+    // Legacy archive: a gzip `layer.tar` has no digest of its own, so its
+    // diff_id is checked (here it is the gzip's hash, not the tar's).
+    let spec = Spec::new(vec![gz]);
+    let src =
+        DockerArchive::from_bytes(legacy_archive(&spec, "g:1"), None, &OpenOptions::default())
+            .unwrap();
+    match src.walk_layer(0, &mut LayerListing::new(0)).unwrap_err() {
+        Error::DigestMismatch {
+            context, actual, ..
+        } => {
+            assert!(context.contains("diff_id"), "{context}");
+            assert_eq!(actual, sha(&tar));
+        }
+        e => panic!("{e:?}"),
+    }
+}
