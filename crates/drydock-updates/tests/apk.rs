@@ -10,10 +10,12 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use drydock_image::{DockerArchive, OpenOptions};
+mod common;
+
+use common::{image, tar};
+use drydock_image::DockerArchive;
 use drydock_rig::http::StaticServer;
 use drydock_updates::{Error, Options, pending_updates};
-use sha2::Digest;
 
 const KEY_NAME: &str = "test@drydock.invalid-1.rsa.pub";
 
@@ -28,22 +30,6 @@ fn openssl(args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-fn tar(members: &[(&str, &[u8])], end_blocks: bool) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, name, *data).unwrap();
-    }
-    let mut bytes = builder.into_inner().unwrap();
-    if !end_blocks {
-        bytes.truncate(bytes.len() - 1024);
-    }
-    bytes
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -73,29 +59,6 @@ fn signed_apkindex(dir: &Path, key: &Path, index: &str) -> (Vec<u8>, Vec<u8>) {
         false,
     ));
     (sign_gz, index_gz)
-}
-
-/// A one-layer `docker save` archive with `files`.
-fn image(files: &[(&str, &[u8])]) -> DockerArchive {
-    let layer = tar(files, true);
-    let diff_id = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&layer)));
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"ADD rootfs /"}}]}}"#
-    );
-    // Named by its digest, as `docker save` does: the image id is known (and verified).
-    let config_name = format!("{}.json", hex::encode(sha2::Sha256::digest(&config)));
-    let manifest = format!(
-        r#"[{{"Config":"{config_name}","RepoTags":["apk-test:1"],"Layers":["layer/layer.tar"]}}]"#
-    );
-    let archive = tar(
-        &[
-            ("layer/layer.tar", &layer),
-            (&config_name, config.as_bytes()),
-            ("manifest.json", manifest.as_bytes()),
-        ],
-        true,
-    );
-    DockerArchive::from_bytes(archive, None, &OpenOptions::default()).unwrap()
 }
 
 const INSTALLED: &str = "P:busybox\nV:1.36.1-r5\nA:x86_64\no:busybox\n\n\
@@ -148,18 +111,21 @@ fn fixture() -> Fixture {
 }
 
 fn alpine(fixture: &Fixture, repositories: &str, key: &[u8]) -> DockerArchive {
-    image(&[
-        (
-            "etc/os-release",
-            b"ID=alpine\nVERSION_ID=3.99.0\nPRETTY_NAME=\"Alpine Linux v3.99\"\n",
-        ),
-        (
-            "etc/apk/repositories",
-            repositories.replace("URL", &fixture.url).as_bytes(),
-        ),
-        (&format!("etc/apk/keys/{KEY_NAME}"), key),
-        ("lib/apk/db/installed", INSTALLED.as_bytes()),
-    ])
+    image(
+        "apk-test:1",
+        &[
+            (
+                "etc/os-release",
+                b"ID=alpine\nVERSION_ID=3.99.0\nPRETTY_NAME=\"Alpine Linux v3.99\"\n",
+            ),
+            (
+                "etc/apk/repositories",
+                repositories.replace("URL", &fixture.url).as_bytes(),
+            ),
+            (&format!("etc/apk/keys/{KEY_NAME}"), key),
+            ("lib/apk/db/installed", INSTALLED.as_bytes()),
+        ],
+    )
 }
 
 #[test]

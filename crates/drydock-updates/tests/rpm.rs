@@ -8,10 +8,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use drydock_image::{DockerArchive, ImageSource, OpenOptions};
+mod common;
+
+use common::image;
+use drydock_image::{DockerArchive, ImageSource};
 use drydock_rig::http::StaticServer;
 use drydock_updates::{Error, FetchOptions, Options, Updates, pending_updates};
-use sha2::Digest;
 
 const RELEASEVER: &str = "40";
 const REPO_FILE: &str = "[base]\nname=Base $releasever\nbaseurl=URL/$releasever/base/$basearch/\n\
@@ -98,35 +100,6 @@ fn rpmbuild(dir: &Path, (name, epoch, version, release, arch): Nevra) -> PathBuf
         .join(format!("{name}-{version}-{release}.{arch}.rpm"))
 }
 
-fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, name, *data).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
-/// A one-layer `docker save` archive with `files`.
-fn image(files: &[(&str, &[u8])]) -> DockerArchive {
-    let layer = tar(files);
-    let diff_id = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&layer)));
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"ADD rootfs /"}}]}}"#
-    );
-    let manifest =
-        r#"[{"Config":"config.json","RepoTags":["rpm-test:1"],"Layers":["layer/layer.tar"]}]"#;
-    let archive = tar(&[
-        ("layer/layer.tar", &layer),
-        ("config.json", config.as_bytes()),
-        ("manifest.json", manifest.as_bytes()),
-    ]);
-    DockerArchive::from_bytes(archive, None, &OpenOptions::default()).unwrap()
-}
-
 struct Fixture {
     dir: tempfile::TempDir,
     server: StaticServer,
@@ -200,7 +173,7 @@ impl Fixture {
             files.push(("var/lib/rpm/rpmdb.sqlite-wal", wal));
         }
         files.extend_from_slice(extra);
-        image(&files)
+        image("rpm-test:1", &files)
     }
 
     /// Runs dnf against the install root with `repo_file` as its only repositories.
